@@ -1,0 +1,481 @@
+package examplesecrets_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/picasoft/docker-picatest/internal/composetest"
+	"github.com/picasoft/docker-picatest/transforms"
+	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
+)
+
+// relChanges shows the changes' paths relative to the project dir, as
+// composetest.YAML does, so that expectations stay readable.
+func relChanges(dir string, cs []transforms.Change) []transforms.Change {
+	var out []transforms.Change
+	for _, c := range cs {
+		c.Old = strings.ReplaceAll(c.Old, dir, ".")
+		c.New = strings.ReplaceAll(c.New, dir, ".")
+		out = append(out, c)
+	}
+	return out
+}
+
+func TestTransform(t *testing.T) {
+	change := func(where, old, new string) transforms.Change {
+		return transforms.Change{Transform: "example-secrets", Where: where, Old: old, New: new}
+	}
+	tests := []struct {
+		name    string
+		compose string
+		files   map[string]string
+		opts    examplesecrets.Options
+		want    []transforms.Change
+		wantErr string
+		// wantFiles, if set, is the list of MissingError.Files, relative.
+		wantFiles []string
+		// wantYAML, if set, is the whole transformed project.
+		wantYAML string
+	}{
+		{
+			name: "env_file swapped",
+			compose: `
+services:
+  pad:
+    image: pad:1
+    env_file: db.secrets
+`,
+			files: map[string]string{"db.secrets": "PASSWORD=prod\n", "db.secrets.example": "PASSWORD=test\n"},
+			want:  []transforms.Change{change("services.pad.env_file[0]", "./db.secrets", "./db.secrets.example")},
+			wantYAML: `name: test
+services:
+  pad:
+    env_file:
+      - path: ./db.secrets.example
+    image: pad:1
+    networks:
+      default: null
+networks:
+  default:
+    name: test_default
+`,
+		},
+		{
+			name: "env_file swapped when only the example exists",
+			compose: `
+services:
+  pad:
+    image: pad:1
+    env_file: db.secrets
+`,
+			files: map[string]string{"db.secrets.example": "PASSWORD=test\n"},
+			want:  []transforms.Change{change("services.pad.env_file[0]", "./db.secrets", "./db.secrets.example")},
+		},
+		{
+			name: "two env files, one with an example, keep their order and options",
+			compose: `
+services:
+  pad:
+    image: pad:1
+    env_file:
+      - common.env
+      - path: db.secrets
+        format: raw
+  db:
+    image: postgres:16
+    env_file: [db.secrets]
+`,
+			files: map[string]string{
+				"common.env":         "TZ=Europe/Paris\n",
+				"db.secrets":         "PASSWORD=prod\n",
+				"db.secrets.example": "PASSWORD=test\n",
+			},
+			want: []transforms.Change{
+				change("services.db.env_file[0]", "./db.secrets", "./db.secrets.example"),
+				change("services.pad.env_file[1]", "./db.secrets", "./db.secrets.example"),
+			},
+			wantYAML: `name: test
+services:
+  db:
+    env_file:
+      - path: ./db.secrets.example
+    image: postgres:16
+    networks:
+      default: null
+  pad:
+    env_file:
+      - path: ./common.env
+      - path: ./db.secrets.example
+        format: raw
+    image: pad:1
+    networks:
+      default: null
+networks:
+  default:
+    name: test_default
+`,
+		},
+		{
+			name: "secrets file swapped",
+			compose: `
+services:
+  db:
+    image: postgres:16
+    secrets: [db_password]
+secrets:
+  db_password:
+    file: secrets/db_password
+`,
+			files: map[string]string{"secrets/db_password": "prod", "secrets/db_password.example": "test"},
+			want:  []transforms.Change{change("secrets.db_password", "./secrets/db_password", "./secrets/db_password.example")},
+			wantYAML: `name: test
+services:
+  db:
+    image: postgres:16
+    networks:
+      default: null
+    secrets:
+      - source: db_password
+        target: /run/secrets/db_password
+networks:
+  default:
+    name: test_default
+secrets:
+  db_password:
+    name: test_db_password
+    file: ./secrets/db_password.example
+`,
+		},
+		{
+			name: "configs file swapped, other kinds of secrets and configs untouched",
+			compose: `
+services:
+  pad:
+    image: pad:1
+    configs: [app, inline]
+    secrets: [token, ext]
+configs:
+  app:
+    file: conf/app.ini
+  inline:
+    content: hello
+secrets:
+  token:
+    environment: TOKEN
+  ext:
+    external: true
+`,
+			files: map[string]string{"conf/app.ini": "prod", "conf/app.ini.example": "test"},
+			want:  []transforms.Change{change("configs.app", "./conf/app.ini", "./conf/app.ini.example")},
+		},
+		{
+			name: "RealSecrets keeps P",
+			compose: `
+services:
+  pad:
+    image: pad:1
+    env_file: db.secrets
+    secrets: [pw]
+secrets:
+  pw:
+    file: pw.txt
+`,
+			files: map[string]string{
+				"db.secrets": "PASSWORD=prod\n", "db.secrets.example": "PASSWORD=test\n",
+				"pw.txt": "prod", "pw.txt.example": "test",
+			},
+			opts: examplesecrets.Options{RealSecrets: true},
+			want: nil,
+		},
+		{
+			name: "no example, P exists: unchanged",
+			compose: `
+services:
+  pad:
+    image: pad:1
+    env_file: pad.env
+`,
+			files: map[string]string{"pad.env": "A=1\n"},
+			want:  nil,
+		},
+		{
+			name: "required: false env_file missing is tolerated",
+			compose: `
+services:
+  pad:
+    image: pad:1
+    env_file:
+      - path: local.env
+        required: false
+`,
+			want: nil,
+		},
+		{
+			name: "missing files named across services, secrets and configs",
+			compose: `
+services:
+  pad:
+    image: pad:1
+    env_file: [pad.secrets, {path: optional.env, required: false}]
+  db:
+    image: postgres:16
+    env_file: [db.secrets, pad.secrets]
+secrets:
+  pw:
+    file: secrets/pw
+configs:
+  app:
+    file: conf/app.ini
+  ok:
+    file: conf/ok.ini
+`,
+			files:     map[string]string{"conf/ok.ini.example": "x"},
+			wantFiles: []string{"conf/app.ini", "db.secrets", "pad.secrets", "secrets/pw"},
+			wantErr: `4 missing files, neither they nor their .example exist:
+  conf/app.ini: create conf/app.ini.example with test values (or conf/app.ini itself)
+  db.secrets: create db.secrets.example with test values (or db.secrets itself)
+  pad.secrets: create pad.secrets.example with test values (or pad.secrets itself)
+  secrets/pw: create secrets/pw.example with test values (or secrets/pw itself)`,
+		},
+		{
+			name: "one missing file",
+			compose: `
+services:
+  pad:
+    image: pad:1
+    env_file: pad.secrets
+`,
+			wantFiles: []string{"pad.secrets"},
+			wantErr: `missing file, neither it nor its .example exists:
+  pad.secrets: create pad.secrets.example with test values (or pad.secrets itself)`,
+		},
+		{
+			name: "RealSecrets: P missing is an error even with P.example",
+			compose: `
+services:
+  pad:
+    image: pad:1
+    env_file: db.secrets
+`,
+			files:     map[string]string{"db.secrets.example": "A=1\n"},
+			opts:      examplesecrets.Options{RealSecrets: true},
+			wantFiles: []string{"db.secrets"},
+			wantErr: `1 missing file(s), needed with --real-secrets:
+  db.secrets: create it, or run without --real-secrets to use db.secrets.example`,
+		},
+		{
+			name: "RealSecrets: optional P missing with P.example is not an error",
+			compose: `
+services:
+  pad:
+    image: pad:1
+    env_file:
+      - path: local.env
+        required: false
+`,
+			files: map[string]string{"local.env.example": "A=1\n"},
+			opts:  examplesecrets.Options{RealSecrets: true},
+			want:  nil,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := composetest.Load(t, tc.compose, tc.files)
+			before := composetest.YAML(t, p)
+
+			got, changes, err := examplesecrets.Transform(p, tc.opts)
+
+			assert.Equal(t, composetest.YAML(t, p), before, "input project modified")
+			if tc.wantErr != "" {
+				assert.Error(t, err, tc.wantErr)
+				var missing *examplesecrets.MissingError
+				assert.Assert(t, errors.As(err, &missing))
+				var rel []string
+				for _, f := range missing.Files {
+					r, err := filepath.Rel(p.WorkingDir, f)
+					assert.NilError(t, err)
+					rel = append(rel, filepath.ToSlash(r))
+				}
+				assert.DeepEqual(t, rel, tc.wantFiles)
+				assert.Assert(t, got == nil)
+				return
+			}
+			assert.NilError(t, err)
+			assert.DeepEqual(t, relChanges(p.WorkingDir, changes), tc.want)
+			assert.Assert(t, got != p, "Transform must return a new project")
+			if tc.wantYAML != "" {
+				assert.Equal(t, composetest.YAML(t, got), tc.wantYAML)
+			}
+			if len(tc.want) == 0 {
+				assert.Equal(t, composetest.YAML(t, got), before)
+			}
+
+			// Idempotent: P.example.example does not exist.
+			again, changes, err := examplesecrets.Transform(got, tc.opts)
+			assert.NilError(t, err)
+			assert.Check(t, is.Len(changes, 0))
+			assert.Equal(t, composetest.YAML(t, again), composetest.YAML(t, got))
+		})
+	}
+}
+
+func TestTransformThenResolveEnvironment(t *testing.T) {
+	p := composetest.Load(t, `
+services:
+  pad:
+    image: pad:1
+    environment:
+      FROM_COMPOSE: yes
+    env_file:
+      - common.env
+      - db.secrets
+`, map[string]string{
+		"common.env":         "TZ=Europe/Paris\n",
+		"db.secrets":         "DB_PASSWORD=prod-password\nDB_USER=pad\n",
+		"db.secrets.example": "DB_PASSWORD=test-password\nDB_USER=pad\n",
+	})
+
+	got, _, err := examplesecrets.Transform(p, examplesecrets.Options{})
+	assert.NilError(t, err)
+	resolved, err := got.WithServicesEnvironmentResolved(true)
+	assert.NilError(t, err)
+
+	assert.DeepEqual(t, resolved.Services["pad"].Environment, envOf(map[string]string{
+		"DB_PASSWORD":  "test-password",
+		"DB_USER":      "pad",
+		"FROM_COMPOSE": "yes",
+		"TZ":           "Europe/Paris",
+	}))
+
+	// The untransformed project, resolved, reads the real values: the swap
+	// must happen before the resolution.
+	unswapped, err := p.WithServicesEnvironmentResolved(true)
+	assert.NilError(t, err)
+	assert.Equal(t, *unswapped.Services["pad"].Environment["DB_PASSWORD"], "prod-password")
+}
+
+func TestTransformDoesNotTouchFiles(t *testing.T) {
+	p := composetest.Load(t, `
+services:
+  pad:
+    image: pad:1
+    env_file: db.secrets
+`, map[string]string{"db.secrets": "A=prod\n", "db.secrets.example": "A=test\n"})
+	list := func() []string {
+		var names []string
+		entries, err := os.ReadDir(p.WorkingDir)
+		assert.NilError(t, err)
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	before := list()
+	_, _, err := examplesecrets.Transform(p, examplesecrets.Options{})
+	assert.NilError(t, err)
+	assert.DeepEqual(t, list(), before)
+	b, err := os.ReadFile(filepath.Join(p.WorkingDir, "db.secrets"))
+	assert.NilError(t, err)
+	assert.Equal(t, string(b), "A=prod\n")
+}
+
+func TestRealSecretsFiles(t *testing.T) {
+	const compose = `
+services:
+  pad:
+    image: pad:1
+    env_file:
+      - common.env
+      - pad.secrets
+      - db.secrets
+      - path: absent.secrets
+        required: false
+  db:
+    image: postgres:16
+    env_file: db.secrets
+    secrets: [pw, key]
+    configs: [app]
+secrets:
+  pw:
+    file: pw.txt
+  key:
+    file: key.secrets
+configs:
+  app:
+    file: app.ini
+`
+	files := map[string]string{
+		"common.env":         "TZ=Europe/Paris\n",
+		"pad.secrets":        "TOKEN=real\n", // .secrets without example
+		"db.secrets":         "PASSWORD=real\n",
+		"db.secrets.example": "PASSWORD=test\n",
+		"pw.txt":             "real",
+		"pw.txt.example":     "test",
+		"key.secrets":        "real", // .secrets without example
+		"app.ini":            "not a secret",
+	}
+	tests := []struct {
+		name      string
+		opts      examplesecrets.Options
+		transform bool
+		want      []string
+	}{
+		{name: "before Transform", want: []string{"key.secrets", "pad.secrets"}},
+		{name: "after Transform", transform: true, want: []string{"key.secrets", "pad.secrets"}},
+		{
+			name: "RealSecrets before Transform",
+			opts: examplesecrets.Options{RealSecrets: true},
+			want: []string{"db.secrets", "key.secrets", "pad.secrets", "pw.txt"},
+		},
+		{
+			name: "RealSecrets after Transform", transform: true,
+			opts: examplesecrets.Options{RealSecrets: true},
+			want: []string{"db.secrets", "key.secrets", "pad.secrets", "pw.txt"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := composetest.Load(t, compose, files)
+			if tc.transform {
+				var err error
+				p, _, err = examplesecrets.Transform(p, tc.opts)
+				assert.NilError(t, err)
+			}
+			var want []string
+			for _, f := range tc.want {
+				want = append(want, filepath.Join(p.WorkingDir, f))
+			}
+			assert.DeepEqual(t, examplesecrets.RealSecretsFiles(p, tc.opts), want)
+		})
+	}
+}
+
+func TestIsSecretsFile(t *testing.T) {
+	dir := composetest.Dir(t, map[string]string{
+		"a.secrets": "", "b.env": "", "b.env.example": "", "c.env": "",
+	})
+	for name, want := range map[string]bool{
+		"a.secrets":     true,  // by name
+		"b.env":         true,  // has an example
+		"c.env":         false, // neither
+		"b.env.example": false, // the example itself
+		"d.secrets":     true,  // by name, even missing
+	} {
+		assert.Check(t, is.Equal(examplesecrets.IsSecretsFile(filepath.Join(dir, name)), want), name)
+	}
+}
+
+func envOf(m map[string]string) types.MappingWithEquals {
+	out := types.MappingWithEquals{}
+	for k, v := range m {
+		out[k] = &v
+	}
+	return out
+}

@@ -1,0 +1,185 @@
+package testurls
+
+import (
+	"cmp"
+	"errors"
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/picasoft/docker-picatest/transforms"
+)
+
+// Name is the Transform name recorded in every Change.
+const Name = "test-urls"
+
+// Transform returns a copy of p with production hostnames rewritten by r (see
+// the package documentation for the fields concerned), and the changes made,
+// sorted by Where (then Old). p is never modified.
+func Transform(p *types.Project, r *Rewriter) (*types.Project, []transforms.Change, error) {
+	if p == nil {
+		return nil, nil, errors.New("testurls: nil project")
+	}
+	if r == nil {
+		return nil, nil, errors.New("testurls: nil rewriter")
+	}
+	// WithServicesDisabled without names is a deep copy, except for the
+	// values of x- extensions, which rewriteAny never modifies in place.
+	out := p.WithServicesDisabled()
+	c := &collector{r: r}
+	for name, s := range out.Services {
+		out.Services[name] = c.service("services."+name, s)
+	}
+	for k, v := range out.Extensions {
+		if nv, ok := c.any(k, v); ok {
+			out.Extensions[k] = nv
+		}
+	}
+	slices.SortStableFunc(c.changes, func(a, b transforms.Change) int {
+		return cmp.Or(cmp.Compare(a.Where, b.Where), cmp.Compare(a.Old, b.Old))
+	})
+	return out, c.changes, nil
+}
+
+type collector struct {
+	r       *Rewriter
+	changes []transforms.Change
+}
+
+// str rewrites s, recording the change at where.
+func (c *collector) str(where, s string) (string, bool) {
+	n, ok := c.r.Rewrite(s)
+	if ok {
+		c.changes = append(c.changes, transforms.Change{Transform: Name, Where: where, Old: s, New: n})
+	}
+	return n, ok
+}
+
+// list rewrites the elements of l in place (l is a copy owned by the caller).
+func (c *collector) list(where string, l []string) {
+	for i, v := range l {
+		l[i], _ = c.str(where+"["+strconv.Itoa(i)+"]", v)
+	}
+}
+
+// service rewrites the deep copy s of a service; where is "services.NAME".
+func (c *collector) service(where string, s types.ServiceConfig) types.ServiceConfig {
+	for k, v := range s.Labels {
+		s.Labels[k], _ = c.str(where+".labels."+k, v)
+	}
+	for k, v := range s.Environment {
+		if v != nil {
+			if n, ok := c.str(where+".environment."+k, *v); ok {
+				s.Environment[k] = &n
+			}
+		}
+	}
+	c.list(where+".command", s.Command)
+	c.list(where+".entrypoint", s.Entrypoint)
+	if s.HealthCheck != nil {
+		c.list(where+".healthcheck.test", s.HealthCheck.Test)
+	}
+	if s.Build != nil {
+		for k, v := range s.Build.Args {
+			if v != nil {
+				if n, ok := c.str(where+".build.args."+k, *v); ok {
+					s.Build.Args[k] = &n
+				}
+			}
+		}
+	}
+	if len(s.ExtraHosts) > 0 {
+		hosts := make(types.HostsList, len(s.ExtraHosts))
+		for _, host := range slices.Sorted(maps.Keys(s.ExtraHosts)) {
+			n, _ := c.str(where+".extra_hosts", host)
+			for _, ip := range s.ExtraHosts[host] {
+				if !slices.Contains(hosts[n], ip) {
+					hosts[n] = append(hosts[n], ip)
+				}
+			}
+			if hosts[n] == nil {
+				hosts[n] = s.ExtraHosts[host] // keep an empty, non-nil list as is
+			}
+		}
+		s.ExtraHosts = hosts
+	}
+	s.Hostname, _ = c.str(where+".hostname", s.Hostname)
+	s.DomainName, _ = c.str(where+".domainname", s.DomainName)
+	for name, n := range s.Networks {
+		if n != nil {
+			c.list(where+".networks."+name+".aliases", n.Aliases)
+		}
+	}
+	for k, v := range s.Extensions {
+		if nv, ok := c.any(where+"."+k, v); ok {
+			s.Extensions[k] = nv
+		}
+	}
+	return s
+}
+
+// any rewrites the strings in an extension value, returning a new value
+// when something changed: v itself, shared with the original project, is
+// never modified.
+func (c *collector) any(where string, v any) (any, bool) {
+	switch v := v.(type) {
+	case string:
+		return c.str(where, v)
+	case map[string]any:
+		var out map[string]any
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			if nv, ok := c.any(where+"."+k, v[k]); ok {
+				if out == nil {
+					out = make(map[string]any, len(v))
+					for k2, v2 := range v {
+						out[k2] = v2
+					}
+				}
+				out[k] = nv
+			}
+		}
+		return out, out != nil
+	case types.Extensions:
+		if nv, ok := c.any(where, map[string]any(v)); ok {
+			return types.Extensions(nv.(map[string]any)), true
+		}
+	case []any:
+		var out []any
+		for i, e := range v {
+			if ne, ok := c.any(where+"["+strconv.Itoa(i)+"]", e); ok {
+				if out == nil {
+					out = slices.Clone(v)
+				}
+				out[i] = ne
+			}
+		}
+		return out, out != nil
+	case []string:
+		var out []string
+		for i, e := range v {
+			if ne, ok := c.str(where+"["+strconv.Itoa(i)+"]", e); ok {
+				if out == nil {
+					out = slices.Clone(v)
+				}
+				out[i] = ne
+			}
+		}
+		return out, out != nil
+	case map[string]string:
+		var out map[string]string
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			if nv, ok := c.str(where+"."+k, v[k]); ok {
+				if out == nil {
+					out = make(map[string]string, len(v))
+					for k2, v2 := range v {
+						out[k2] = v2
+					}
+				}
+				out[k] = nv
+			}
+		}
+		return out, out != nil
+	}
+	return v, false
+}

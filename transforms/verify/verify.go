@@ -1,0 +1,161 @@
+// Package verify asserts what the transforms must guarantee (SPEC §3.5)
+// before anything is deployed: no production hostname is left in a Traefik
+// rule, so a test never routes production traffic, and no image name was
+// changed, so a test runs (and push pushes) the images the project names.
+//
+// A broken assertion is an invalid input (exit 2): Check returns an *Error
+// listing every problem.
+package verify
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// ProdHostFinder finds the production hostnames left in a string.
+// testurls.Rewriter implements it.
+type ProdHostFinder interface {
+	// ProdHosts returns the production hostnames found in s.
+	ProdHosts(s string) []string
+}
+
+// Problem is one broken assertion.
+type Problem struct {
+	// Service is the service concerned.
+	Service string `json:"service"`
+	// Field is where in the service: "labels.<key>" or "image".
+	Field string `json:"field"`
+	// Value is the offending value in the transformed project.
+	Value string `json:"value"`
+	// Message says what is wrong and what to do.
+	Message string `json:"message"`
+}
+
+// String formats the problem on one line.
+func (p Problem) String() string {
+	return fmt.Sprintf("service %q: %s %q: %s", p.Service, p.Field, p.Value, p.Message)
+}
+
+// Error lists every broken assertion, sorted by service and field.
+type Error struct {
+	Problems []Problem
+}
+
+// Error prints a header line, then one problem per line.
+func (e *Error) Error() string {
+	var b strings.Builder
+	if len(e.Problems) == 1 {
+		b.WriteString("the transformed project is unsafe to test (1 problem):")
+	} else {
+		fmt.Fprintf(&b, "the transformed project is unsafe to test (%d problems):", len(e.Problems))
+	}
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// traefikRule matches the keys of Traefik router rule labels:
+// v2/v3 traefik.http.routers.<name>.rule and traefik.tcp.routers.<name>.rule,
+// v1 traefik.frontend.rule and traefik.<name>.frontend.rule.
+var traefikRule = regexp.MustCompile(`(?i)^traefik\.(?:(?:http|tcp)\.routers\.[^.]+(?:\.[^.]+)*\.rule|(?:[^.]+\.)?frontend\.rule)$`)
+
+// IsTraefikRule reports whether key is the label key of a Traefik router
+// rule (case-insensitive).
+func IsTraefikRule(key string) bool {
+	return traefikRule.MatchString(key)
+}
+
+// TraefikRules returns the Traefik router rule labels among labels
+// (key -> rule), keys as written.
+func TraefikRules(labels map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range labels {
+		if IsTraefikRule(k) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Check returns an *Error when after, the transformed project, is unsafe to
+// test:
+//   - a Traefik rule label of a service of after still contains a
+//     production hostname (as found by f; f nil skips this check);
+//   - a service of before has another image in after, or is missing from
+//     after.
+//
+// It returns nil when every assertion holds.
+func Check(before, after *types.Project, f ProdHostFinder) error {
+	var problems []Problem
+	if after != nil && f != nil {
+		for _, name := range after.ServiceNames() {
+			rules := TraefikRules(after.Services[name].Labels)
+			keys := make([]string, 0, len(rules))
+			for k := range rules {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				hosts := f.ProdHosts(rules[k])
+				if len(hosts) == 0 {
+					continue
+				}
+				problems = append(problems, Problem{
+					Service: name,
+					Field:   "labels." + k,
+					Value:   rules[k],
+					Message: fmt.Sprintf("Traefik rule still routes production host %s; "+
+						"write each host literally in the rule (Host(`name.<production domain>`)) so it is rewritten "+
+						"to the test domain, or check --prod-domain/--test-domain", strings.Join(hosts, ", ")),
+				})
+			}
+		}
+	}
+	if before != nil {
+		for _, name := range before.ServiceNames() {
+			old := before.Services[name].Image
+			s, ok := serviceOf(after, name)
+			switch {
+			case !ok:
+				problems = append(problems, Problem{
+					Service: name,
+					Field:   "image",
+					Value:   old,
+					Message: "service disappeared from the transformed project; this is a bug in docker picatest, please report it",
+				})
+			case s.Image != old:
+				problems = append(problems, Problem{
+					Service: name,
+					Field:   "image",
+					Value:   s.Image,
+					Message: fmt.Sprintf("image was %q before transforming: a transform must never change an image name; "+
+						"this is a bug in docker picatest, please report it", old),
+				})
+			}
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	sort.SliceStable(problems, func(i, j int) bool {
+		if problems[i].Service != problems[j].Service {
+			return problems[i].Service < problems[j].Service
+		}
+		return problems[i].Field < problems[j].Field
+	})
+	return &Error{Problems: problems}
+}
+
+func serviceOf(p *types.Project, name string) (types.ServiceConfig, bool) {
+	if p == nil {
+		return types.ServiceConfig{}, false
+	}
+	s, ok := p.Services[name]
+	return s, ok
+}

@@ -1,0 +1,226 @@
+package verify_test
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+
+	"gotest.tools/v3/assert"
+
+	"github.com/picasoft/docker-picatest/internal/composetest"
+	"github.com/picasoft/docker-picatest/transforms/verify"
+)
+
+// fakeFinder stands for testurls.Rewriter: it finds hosts under
+// picasoft.net that are not under test.picasoft.net.
+type fakeFinder struct{}
+
+var host = regexp.MustCompile(`(?i)[a-z0-9.-]*picasoft\.net`)
+
+func (fakeFinder) ProdHosts(s string) []string {
+	var out []string
+	for _, h := range host.FindAllString(s, -1) {
+		if !strings.HasSuffix(strings.ToLower(h), "test.picasoft.net") {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name    string
+		before  string
+		after   string // same as before when empty
+		wantErr string
+	}{
+		{
+			name: "rules rewritten, images unchanged",
+			before: `
+services:
+  pad:
+    image: registry.picasoft.net/pad:1.9
+    labels:
+      traefik.http.routers.pad.rule: Host(` + "`pad.picasoft.net`" + `)
+`,
+			after: `
+services:
+  pad:
+    image: registry.picasoft.net/pad:1.9
+    labels:
+      traefik.http.routers.pad.rule: Host(` + "`pad.test.picasoft.net`" + `)
+      traefik.http.routers.pad.middlewares: pad-redirect
+      description: see https://pad.picasoft.net
+`,
+		},
+		{
+			name: "production hosts left in v2, tcp and v1 rules, any case",
+			before: `
+services:
+  pad:
+    image: pad:1
+    labels:
+      traefik.http.routers.pad.rule: Host(` + "`pad.test.picasoft.net`" + `) || Host(` + "`pad.picasoft.net`" + `)
+      Traefik.HTTP.Routers.Pad-Old.Rule: Host(` + "`old.picasoft.net`" + `)
+      traefik.tcp.routers.ldap.rule: HostSNI(` + "`ldap.picasoft.net`" + `)
+      traefik.http.routers.pad.entrypoints: websecure
+  wiki:
+    image: wiki:1
+    labels:
+      traefik.frontend.rule: Host:wiki.picasoft.net
+      traefik.admin.frontend.rule: Host:admin.wiki.picasoft.net,wiki.test.picasoft.net
+`,
+			wantErr: "the transformed project is unsafe to test (5 problems):\n" +
+				"  service \"pad\": labels.Traefik.HTTP.Routers.Pad-Old.Rule \"Host(`old.picasoft.net`)\": Traefik rule still routes production host old.picasoft.net; write each host literally in the rule (Host(`name.<production domain>`)) so it is rewritten to the test domain, or check --prod-domain/--test-domain\n" +
+				"  service \"pad\": labels.traefik.http.routers.pad.rule \"Host(`pad.test.picasoft.net`) || Host(`pad.picasoft.net`)\": Traefik rule still routes production host pad.picasoft.net; write each host literally in the rule (Host(`name.<production domain>`)) so it is rewritten to the test domain, or check --prod-domain/--test-domain\n" +
+				"  service \"pad\": labels.traefik.tcp.routers.ldap.rule \"HostSNI(`ldap.picasoft.net`)\": Traefik rule still routes production host ldap.picasoft.net; write each host literally in the rule (Host(`name.<production domain>`)) so it is rewritten to the test domain, or check --prod-domain/--test-domain\n" +
+				"  service \"wiki\": labels.traefik.admin.frontend.rule \"Host:admin.wiki.picasoft.net,wiki.test.picasoft.net\": Traefik rule still routes production host admin.wiki.picasoft.net; write each host literally in the rule (Host(`name.<production domain>`)) so it is rewritten to the test domain, or check --prod-domain/--test-domain\n" +
+				"  service \"wiki\": labels.traefik.frontend.rule \"Host:wiki.picasoft.net\": Traefik rule still routes production host wiki.picasoft.net; write each host literally in the rule (Host(`name.<production domain>`)) so it is rewritten to the test domain, or check --prod-domain/--test-domain",
+		},
+		{
+			name: "several production hosts in one rule",
+			before: `
+services:
+  pad:
+    image: pad:1
+    labels:
+      traefik.http.routers.pad.rule: Host(` + "`pad.picasoft.net`, `www.pad.picasoft.net`" + `)
+`,
+			wantErr: "the transformed project is unsafe to test (1 problem):\n" +
+				"  service \"pad\": labels.traefik.http.routers.pad.rule \"Host(`pad.picasoft.net`, `www.pad.picasoft.net`)\": Traefik rule still routes production host pad.picasoft.net, www.pad.picasoft.net; write each host literally in the rule (Host(`name.<production domain>`)) so it is rewritten to the test domain, or check --prod-domain/--test-domain",
+		},
+		{
+			name: "image changed or service gone",
+			before: `
+services:
+  pad:
+    image: registry.picasoft.net/pad:1.9
+  db:
+    image: postgres:16
+  cache:
+    image: redis:7
+`,
+			after: `
+services:
+  pad:
+    image: registry.test.picasoft.net/pad:1.9
+  cache:
+    image: redis:7
+`,
+			wantErr: "the transformed project is unsafe to test (2 problems):\n" +
+				"  service \"db\": image \"postgres:16\": service disappeared from the transformed project; this is a bug in docker picatest, please report it\n" +
+				"  service \"pad\": image \"registry.test.picasoft.net/pad:1.9\": image was \"registry.picasoft.net/pad:1.9\" before transforming: a transform must never change an image name; this is a bug in docker picatest, please report it",
+		},
+		{
+			name: "service added by a transform is fine",
+			before: `
+services:
+  pad:
+    image: pad:1
+`,
+			after: `
+services:
+  pad:
+    image: pad:1
+  sidecar:
+    image: sidecar:1
+`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := composetest.Load(t, tc.before, nil)
+			after := before
+			if tc.after != "" {
+				after = composetest.Load(t, tc.after, nil)
+			}
+			err := verify.Check(before, after, fakeFinder{})
+			if tc.wantErr == "" {
+				assert.NilError(t, err)
+				return
+			}
+			assert.Error(t, err, tc.wantErr)
+			var verr *verify.Error
+			assert.Assert(t, errors.As(err, &verr))
+			assert.Equal(t, len(verr.Problems), strings.Count(tc.wantErr, "\n"))
+		})
+	}
+}
+
+func TestCheckNilFinderChecksImagesOnly(t *testing.T) {
+	p := composetest.Load(t, `
+services:
+  pad:
+    image: pad:1
+    labels:
+      traefik.http.routers.pad.rule: Host(`+"`pad.picasoft.net`"+`)
+`, nil)
+	assert.NilError(t, verify.Check(p, p, nil))
+}
+
+func TestTraefikRules(t *testing.T) {
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   map[string]string
+	}{
+		{
+			name: "v2 and v3 http and tcp routers",
+			labels: map[string]string{
+				"traefik.enable":                                     "true",
+				"traefik.http.routers.pad.rule":                      "Host(`pad.picasoft.net`)",
+				"traefik.http.routers.pad.entrypoints":               "websecure",
+				"traefik.http.routers.pad.tls.certresolver":          "letsencrypt",
+				"traefik.tcp.routers.ldap.rule":                      "HostSNI(`*`)",
+				"traefik.udp.routers.dns.entrypoints":                "dns",
+				"traefik.http.services.pad.loadbalancer.server.port": "9001",
+			},
+			want: map[string]string{
+				"traefik.http.routers.pad.rule": "Host(`pad.picasoft.net`)",
+				"traefik.tcp.routers.ldap.rule": "HostSNI(`*`)",
+			},
+		},
+		{
+			name: "v1 frontends",
+			labels: map[string]string{
+				"traefik.frontend.rule":              "Host:pad.picasoft.net",
+				"traefik.admin.frontend.rule":        "Host:admin.picasoft.net",
+				"traefik.admin.frontend.entryPoints": "https",
+				"traefik.port":                       "80",
+			},
+			want: map[string]string{
+				"traefik.frontend.rule":       "Host:pad.picasoft.net",
+				"traefik.admin.frontend.rule": "Host:admin.picasoft.net",
+			},
+		},
+		{
+			name: "case-insensitive keys, kept as written",
+			labels: map[string]string{
+				"Traefik.HTTP.Routers.Pad.Rule": "Host(`pad.picasoft.net`)",
+				"TRAEFIK.FRONTEND.RULE":         "Host:pad.picasoft.net",
+			},
+			want: map[string]string{
+				"Traefik.HTTP.Routers.Pad.Rule": "Host(`pad.picasoft.net`)",
+				"TRAEFIK.FRONTEND.RULE":         "Host:pad.picasoft.net",
+			},
+		},
+		{
+			name: "look-alikes are not rules",
+			labels: map[string]string{
+				"traefik.http.routers.rule":           "x", // no router name
+				"traefik.http.middlewares.a.rule":     "x",
+				"com.example.traefik.frontend.rule":   "x",
+				"traefik.http.routers.pad.rule.extra": "x",
+				"traefik.a.b.frontend.rule":           "x",
+			},
+			want: map[string]string{},
+		},
+		{name: "nil", want: map[string]string{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.DeepEqual(t, verify.TraefikRules(tc.labels), tc.want)
+		})
+	}
+}
