@@ -1,0 +1,297 @@
+// Package e2e drives the built docker-picatest plugin through the docker
+// CLI, as a user does: the binary is installed in a temporary
+// DOCKER_CONFIG/cli-plugins, each scenario copies testdata/<TestName>/ into
+// a temporary folder and runs `docker picatest ...` there.
+package e2e
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"gotest.tools/v3/assert"
+)
+
+// dockerConfig is the temporary DOCKER_CONFIG holding the plugin.
+var dockerConfig string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		fmt.Println("e2e: skipped in -short mode (needs the docker CLI and engine)")
+		os.Exit(m.Run())
+	}
+	code, err := setup(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e setup:", err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func setup(m *testing.M) (int, error) {
+	dir, err := os.MkdirTemp("", "picatest-e2e-config-")
+	if err != nil {
+		return 1, err
+	}
+	defer os.RemoveAll(dir)
+	if err := os.MkdirAll(filepath.Join(dir, "cli-plugins"), 0o755); err != nil {
+		return 1, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte("{}\n"), 0o600); err != nil {
+		return 1, err
+	}
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "cli-plugins", "docker-picatest"),
+		"-ldflags", "-X github.com/picasoft/docker-picatest/plugin.Version=e2e", "../cmd/docker-picatest")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return 1, fmt.Errorf("building the plugin: %v\n%s", err, out)
+	}
+	// The Docker Compose CLI of the same module version, for conformance
+	// tests (pinned in tools.go).
+	build = exec.Command("go", "build", "-o", filepath.Join(dir, "cli-plugins", "docker-compose"), "github.com/docker/compose/v5/cmd")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return 1, fmt.Errorf("building docker compose: %v\n%s", err, out)
+	}
+	if _, err := exec.LookPath("docker"); err != nil {
+		return 1, errors.New("the docker CLI is not installed: run ./test.sh, which sets up Docker")
+	}
+	dockerConfig = dir
+	if err := prepareEngine(); err != nil {
+		return 1, err
+	}
+	locks, err := os.MkdirTemp("", "picatest-e2e-locks-")
+	if err != nil {
+		return 1, err
+	}
+	defer os.RemoveAll(locks)
+	lockDir = locks
+	return m.Run(), nil
+}
+
+// lockDir is the PICATEST_LOCK_DIR of the whole run.
+var lockDir string
+
+// prepareEngine checks the engine, builds the test images (FROM scratch,
+// nothing can be pulled) and creates the external network "proxy".
+func prepareEngine() error {
+	if out, err := exec.Command("docker", "info").CombinedOutput(); err != nil {
+		return fmt.Errorf("the Docker engine is unreachable (run ./test.sh, which starts it): %v\n%s", err, out)
+	}
+	if out, err := exec.Command("../testdata/images/build.sh").CombinedOutput(); err != nil {
+		return fmt.Errorf("building the test images: %v\n%s", err, out)
+	}
+	if exec.Command("docker", "network", "inspect", "proxy").Run() != nil {
+		if out, err := exec.Command("docker", "network", "create", "proxy").CombinedOutput(); err != nil {
+			return fmt.Errorf("creating the network proxy: %v\n%s", err, out)
+		}
+	}
+	return nil
+}
+
+// skipShort skips an end-to-end test in -short mode.
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped in -short mode")
+	}
+}
+
+// result is the outcome of one command.
+type result struct {
+	Cmd      string
+	Stdout   string
+	Stderr   string
+	ExitCode int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("$ %s\nexit %d\n--- stdout\n%s--- stderr\n%s", r.Cmd, r.ExitCode, r.Stdout, r.Stderr)
+}
+
+// project is a scenario folder copied from testdata.
+type project struct {
+	t    *testing.T
+	Dir  string
+	Name string
+	Env  []string
+}
+
+// projectName derives a Compose project name from the test name.
+func projectName(t *testing.T) string {
+	name := strings.ToLower(t.Name())
+	name = regexp.MustCompile(`[^a-z0-9_-]+`).ReplaceAllString(name, "_")
+	return "e2e_" + strings.Trim(name, "_")
+}
+
+// newProject copies testdata/<TestName>/ (or the folder given) into a
+// temporary git work tree and commits it.
+func newProject(t *testing.T, testdata ...string) *project {
+	t.Helper()
+	skipShort(t)
+	src := filepath.Join("testdata", strings.SplitN(t.Name(), "/", 2)[0])
+	if len(testdata) > 0 {
+		src = filepath.Join("testdata", testdata[0])
+	}
+	name := projectName(t)
+	dir := filepath.Join(t.TempDir(), name)
+	assert.NilError(t, copyTree(src, dir))
+	p := &project{t: t, Dir: dir, Name: name, Env: []string{
+		"PICATEST_TEST_HOSTS=*",
+		"PICATEST_LOCK_DIR=" + lockDir,
+		"USER=e2e-user",
+		"SUDO_USER=",
+	}}
+	p.git("init", "-q", "-b", "main")
+	p.git("add", "-A")
+	p.git("-c", "user.email=e2e@example.invalid", "-c", "user.name=e2e", "commit", "-q", "-m", "scenario")
+	return p
+}
+
+func (p *project) git(args ...string) string {
+	p.t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = p.Dir
+	out, err := cmd.CombinedOutput()
+	assert.NilError(p.t, err, "git %s: %s", strings.Join(args, " "), out)
+	return string(out)
+}
+
+// picatest runs `docker picatest args...` in the project folder.
+func (p *project) picatest(args ...string) result {
+	p.t.Helper()
+	return p.docker(append([]string{"picatest"}, args...)...)
+}
+
+// docker runs the docker CLI with the test DOCKER_CONFIG.
+func (p *project) docker(args ...string) result {
+	p.t.Helper()
+	return p.dockerEnv(nil, args...)
+}
+
+// dockerEnv runs the docker CLI with extra environment variables.
+func (p *project) dockerEnv(extraEnv []string, args ...string) result {
+	p.t.Helper()
+	cmd := exec.Command("docker", args...)
+	cmd.Dir = p.Dir
+	cmd.Env = append(cleanEnv(), "DOCKER_CONFIG="+dockerConfig, "COMPOSE_PROJECT_NAME="+p.Name)
+	cmd.Env = append(cmd.Env, p.Env...)
+	cmd.Env = append(cmd.Env, extraEnv...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{Cmd: "docker " + strings.Join(args, " "), Stdout: stdout.String(), Stderr: stderr.String()}
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		r.ExitCode = exit.ExitCode()
+	case err != nil:
+		p.t.Fatalf("running %s: %v", r.Cmd, err)
+	}
+	return r
+}
+
+// cleanEnv is the environment without the variables that would change
+// picatest's or Compose's behaviour behind the test's back.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "PICATEST_") || strings.HasPrefix(k, "COMPOSE_") || k == "DOCKER_CONFIG" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// snapshot hashes every file of the work tree (.git excepted).
+func (p *project) snapshot() map[string]string {
+	p.t.Helper()
+	sums := map[string]string{}
+	err := filepath.WalkDir(p.Dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(p.Dir, path)
+		if d.IsDir() {
+			if rel == ".git" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		h := sha256.New()
+		if d.Type()&fs.ModeSymlink != 0 {
+			target, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			h.Write([]byte("symlink:" + target))
+		} else {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			h.Write(b)
+		}
+		sums[rel] = fmt.Sprintf("%s %v %s", hex.EncodeToString(h.Sum(nil)), info.Mode(), info.ModTime())
+		return nil
+	})
+	assert.NilError(p.t, err)
+	return sums
+}
+
+// assertTreeUnchanged checks that git sees no change and that every file
+// hashes as in before.
+func (p *project) assertTreeUnchanged(before map[string]string) {
+	p.t.Helper()
+	assert.Equal(p.t, p.git("status", "--porcelain", "--ignored"), "")
+	assert.DeepEqual(p.t, p.snapshot(), before)
+}
+
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case d.Type()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		default:
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(target, b, info.Mode().Perm())
+		}
+	})
+}
+
+func errorAs(err error, target any) bool { return errors.As(err, target) }

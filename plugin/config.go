@@ -1,0 +1,174 @@
+package plugin
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/cli/cli/command"
+	"github.com/pmezard/go-difflib/difflib"
+	"github.com/spf13/cobra"
+
+	"github.com/picasoft/docker-picatest/transforms"
+)
+
+type configOptions struct {
+	format   string
+	diff     bool
+	services bool
+}
+
+func newConfigCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOptions) *cobra.Command {
+	opts := configOptions{}
+	cmd := &cobra.Command{
+		Use:   "config [OPTIONS] [SERVICE...]",
+		Short: "Print the transformed Compose model, as 'docker compose config' does",
+		Example: `  docker picatest config
+  docker picatest config --diff
+  docker picatest -f compose.yml config --format json`,
+		RunE: adapt(func(ctx context.Context, args []string) error {
+			if err := opts.validate(); err != nil {
+				return err
+			}
+			return runConfig(ctx, dockerCli, newBackend, root, opts, args)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.format, "format", "yaml", "Format the output. Values: [yaml | json]")
+	f.BoolVar(&opts.diff, "diff", false, "Print a unified diff of the model and of every rewritten file, then the rewrites and example secrets used")
+	f.BoolVar(&opts.services, "services", false, "Print the service names, one per line")
+	return cmd
+}
+
+// validate checks the flag combinations.
+func (o configOptions) validate() error {
+	switch o.format {
+	case "yaml", "json":
+	default:
+		return invalidf("--format %q is not supported: use --format yaml or --format json", o.format)
+	}
+	if o.diff && o.format != "yaml" {
+		return invalidf("--diff prints a text diff and cannot be combined with --format %s: drop one of the two flags", o.format)
+	}
+	if o.diff && o.services {
+		return invalidf("--diff and --services cannot be combined: drop one of the two flags")
+	}
+	return nil
+}
+
+func runConfig(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts configOptions, services []string) error {
+	lo := loadOptions{services: services, labels: true}
+	tp, err := root.loadTestProject(ctx, dockerCli, newBackend, lo)
+	if err != nil {
+		return err
+	}
+	if opts.services {
+		for _, name := range tp.Project.ServiceNames() {
+			fmt.Fprintln(dockerCli.Out(), name)
+		}
+		return nil
+	}
+	if opts.diff {
+		return printDiff(dockerCli.Out(), tp)
+	}
+	printable, err := tp.Redact.Project(tp.Project)
+	if err != nil {
+		return err
+	}
+	content, err := marshalModel(printable, opts.format)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(dockerCli.Out(), tp.Redact.String(string(content)))
+	return err
+}
+
+// marshalModel prints a project as `docker compose config` does,
+// re-escaping the `$` that interpolation unescaped.
+func marshalModel(p *types.Project, format string) ([]byte, error) {
+	var (
+		content []byte
+		err     error
+	)
+	if format == "json" {
+		content, err = p.MarshalJSON()
+	} else {
+		content, err = p.MarshalYAML()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return bytes.ReplaceAll(content, []byte{'$'}, []byte{'$', '$'}), nil
+}
+
+// printDiff prints the unified diff of the model and of every rewritten
+// file, then the list of rewrites and of example secrets used.
+func printDiff(w io.Writer, tp *testProject) error {
+	var models [2][]byte
+	for i, p := range []*types.Project{tp.Before, tp.Project} {
+		printable, err := tp.Redact.Project(p)
+		if err != nil {
+			return err
+		}
+		if models[i], err = marshalModel(printable, "yaml"); err != nil {
+			return err
+		}
+	}
+	before, after := models[0], models[1]
+	var out strings.Builder
+	out.WriteString(unifiedDiff("compose", "picatest", string(before), string(after)))
+	for _, f := range tp.Files {
+		name := filepath.ToSlash(f.Path)
+		if tp.Redact.IsSecretsFile(filepath.Join(tp.Project.WorkingDir, f.Path)) {
+			fmt.Fprintf(&out, "--- a/%s\n+++ b/%s\n(secrets file: content not shown)\n", name, name)
+			continue
+		}
+		out.WriteString(unifiedDiff("a/"+name, "b/"+name, f.Old, f.New))
+	}
+	var rewrites, examples []transforms.Change
+	for _, c := range tp.Changes {
+		if c.Transform == "example-secrets" {
+			examples = append(examples, c)
+		} else {
+			rewrites = append(rewrites, c)
+		}
+	}
+	fmt.Fprintf(&out, "\nRewrites (%d):\n", len(rewrites))
+	for _, c := range rewrites {
+		fmt.Fprintf(&out, "  %s  %s: %s -> %s\n", c.Transform, c.Where, c.Old, c.New)
+	}
+	fmt.Fprintf(&out, "\nExample secrets used (%d):\n", len(examples))
+	for _, c := range examples {
+		fmt.Fprintf(&out, "  %s: %s instead of %s\n", c.Where, rel(tp.Project.WorkingDir, c.New), rel(tp.Project.WorkingDir, c.Old))
+	}
+	_, err := io.WriteString(w, tp.Redact.String(out.String()))
+	return err
+}
+
+func unifiedDiff(from, to, a, b string) string {
+	if a == b {
+		return ""
+	}
+	s, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+		A:        difflib.SplitLines(a),
+		B:        difflib.SplitLines(b),
+		FromFile: from,
+		ToFile:   to,
+		Context:  3,
+	})
+	if err != nil {
+		return fmt.Sprintf("(diff failed: %v)\n", err)
+	}
+	return s
+}
+
+func rel(dir, path string) string {
+	if r, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return path
+}

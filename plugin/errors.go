@@ -1,0 +1,70 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	dockercli "github.com/docker/cli/cli"
+	"github.com/docker/compose/v5/pkg/api"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes of SPEC §4.
+const (
+	// ExitFailed means the test or operation failed.
+	ExitFailed = 1
+	// ExitInvalid means invalid input: flags, Compose file, missing example
+	// secret, broken transform assertion.
+	ExitInvalid = 2
+	// ExitRefused means a safety rule refused the operation.
+	ExitRefused = 3
+	// ExitInterrupted means the command was cancelled by SIGINT or SIGTERM.
+	ExitInterrupted = 130
+)
+
+// invalidf returns an error that exits with ExitInvalid.
+func invalidf(format string, a ...any) error {
+	return withCode(ExitInvalid, fmt.Errorf(format, a...))
+}
+
+// withCode makes err exit with the given status code, keeping its message.
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return dockercli.StatusError{StatusCode: code, Status: err.Error(), Cause: err}
+}
+
+// exitCode returns the status code err exits with.
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var st dockercli.StatusError
+	if errors.As(err, &st) && st.StatusCode != 0 {
+		return st.StatusCode
+	}
+	return ExitFailed
+}
+
+// runFunc is the body of a subcommand.
+type runFunc func(ctx context.Context, args []string) error
+
+// adapt turns fn into a cobra RunE whose context is cancelled on SIGINT or
+// SIGTERM, an interruption exiting with ExitInterrupted (as Compose's
+// cmd/compose Adapt does).
+func adapt(fn runFunc) func(cmd *cobra.Command, args []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err := fn(ctx, args)
+		if err != nil && (api.IsErrCanceled(err) || errors.Is(ctx.Err(), context.Canceled)) {
+			return dockercli.StatusError{StatusCode: ExitInterrupted, Status: "interrupted: nothing in the working tree was changed; run the command again to finish", Cause: err}
+		}
+		return err
+	}
+}

@@ -1,0 +1,120 @@
+package plugin
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/cli/cli/command"
+	"github.com/docker/compose/v5/pkg/api"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/picasoft/docker-picatest/internal/composetest"
+)
+
+// fakeBackend is the smallest Backend: it returns a project loaded by
+// compose-go in the test and records the options it was called with.
+type fakeBackend struct {
+	project *types.Project
+	err     error
+	got     api.ProjectLoadOptions
+}
+
+func (f *fakeBackend) LoadProject(_ context.Context, o api.ProjectLoadOptions) (*types.Project, error) {
+	f.got = o
+	return f.project, f.err
+}
+
+func (f *fakeBackend) Build(context.Context, *types.Project, api.BuildOptions) error { return nil }
+func (f *fakeBackend) Pull(context.Context, *types.Project, api.PullOptions) error   { return nil }
+func (f *fakeBackend) Up(context.Context, *types.Project, api.UpOptions) error       { return nil }
+func (f *fakeBackend) Down(context.Context, string, api.DownOptions) error           { return nil }
+func (f *fakeBackend) Ps(context.Context, string, api.PsOptions) ([]api.ContainerSummary, error) {
+	return nil, nil
+}
+func (f *fakeBackend) Logs(context.Context, string, api.LogConsumer, api.LogOptions) error {
+	return nil
+}
+
+// run executes `docker picatest args...` with the fake backend and returns
+// stdout, stderr and the exit code.
+func run(t *testing.T, backend *fakeBackend, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	dockerCli, err := command.NewDockerCli(
+		command.WithOutputStream(&out),
+		command.WithErrorStream(&errOut),
+		command.WithInputStream(io.NopCloser(strings.NewReader(""))),
+	)
+	assert.NilError(t, err)
+	cmd := RootCommand(dockerCli, func(command.Cli, string) (Backend, error) { return backend, nil })
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	err = cmd.ExecuteContext(context.Background())
+	if err != nil {
+		errOut.WriteString(err.Error())
+	}
+	return out.String(), errOut.String(), exitCode(err)
+}
+
+func TestFlagErrorsAreInvalidInput(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"config", "--format", "toml"}, "--format yaml or --format json"},
+		{[]string{"config", "--diff", "--format", "json"}, "--diff prints a text diff"},
+		{[]string{"config", "--no-such-flag"}, "unknown flag: --no-such-flag"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			_, stderr, code := run(t, &fakeBackend{}, tc.args...)
+			assert.Equal(t, code, ExitInvalid)
+			assert.Check(t, is.Contains(stderr, tc.want))
+		})
+	}
+}
+
+func TestConfigPassesComposeFlagsToTheLoader(t *testing.T) {
+	b := &fakeBackend{project: composetest.Load(t, "services:\n  web:\n    image: nginx:1.25\n", nil)}
+	_, _, code := run(t, b, "-f", "a.yml", "-p", "proj", "--profile", "debug", "config",
+		"-f", "b.yml", "--project-directory", "/srv/x", "--env-file", "e.env", "web")
+	assert.Equal(t, code, 0)
+	assert.DeepEqual(t, b.got.ConfigPaths, []string{"a.yml", "b.yml"})
+	assert.Equal(t, b.got.ProjectName, "proj")
+	assert.DeepEqual(t, b.got.Profiles, []string{"debug"})
+	assert.Equal(t, b.got.WorkingDir, "/srv/x")
+	assert.DeepEqual(t, b.got.EnvFiles, []string{"e.env"})
+	assert.DeepEqual(t, b.got.Services, []string{"web"})
+}
+
+func TestConfigPrintsTheTransformedModel(t *testing.T) {
+	b := &fakeBackend{project: composetest.Load(t, `
+services:
+  pad:
+    image: registry.picasoft.net/pica-pad:1.0
+    env_file: pad.secrets
+    labels:
+      traefik.http.routers.pad.rule: Host(`+"`pad.picasoft.net`"+`)
+`, map[string]string{"pad.secrets.example": "URL=https://pad.picasoft.net\n", "pad.secrets": "URL=https://real-secret-value.example\n"})}
+	stdout, stderr, code := run(t, b, "config")
+	assert.Equal(t, code, 0, stderr)
+	assert.Check(t, is.Contains(stdout, "Host(`pad.test.picasoft.net`)"))
+	assert.Check(t, is.Contains(stdout, "URL: https://pad.test.picasoft.net"))
+	assert.Check(t, is.Contains(stdout, "image: registry.picasoft.net/pica-pad:1.0"))
+	assert.Check(t, is.Contains(stdout, "net.picasoft.picatest.started"))
+	assert.Check(t, !strings.Contains(stdout, "real-secret-value"))
+}
+
+func TestLoadErrorsSayWhatToDo(t *testing.T) {
+	b := &fakeBackend{err: io.ErrUnexpectedEOF}
+	_, stderr, code := run(t, b, "config")
+	assert.Equal(t, code, ExitInvalid)
+	assert.Check(t, is.Contains(stderr, "Fix the Compose file"))
+}

@@ -1,0 +1,260 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/cli/cli/command"
+	"github.com/docker/compose/v5/pkg/api"
+	"go.yaml.in/yaml/v4"
+
+	"github.com/picasoft/docker-picatest/transforms"
+	"github.com/picasoft/docker-picatest/transforms/configfiles"
+	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
+	"github.com/picasoft/docker-picatest/transforms/testlabels"
+	"github.com/picasoft/docker-picatest/transforms/testurls"
+	"github.com/picasoft/docker-picatest/transforms/verify"
+)
+
+// testProject is a Compose project ready for the test machine.
+type testProject struct {
+	// Before is the project as Compose would run it, with the example
+	// secrets already swapped in (so that it can be resolved at all).
+	Before *types.Project
+	// Project is Before with every transform applied.
+	Project *types.Project
+	// Changes lists every change, in pipeline order.
+	Changes []transforms.Change
+	// Files are the config files that reach the containers rewritten.
+	Files []configfiles.File
+	// Settings are the resolved picatest settings.
+	Settings Settings
+	// Redact hides the values of the real secrets files still in use.
+	Redact *redactor
+}
+
+// loadOptions tune loadTestProject for one command.
+type loadOptions struct {
+	services []string
+	// labels adds the test labels of a run started now (SPEC §3.4).
+	labels bool
+}
+
+// loadTestProject loads the project as Compose does and applies the
+// transforms of SPEC §3 in memory:
+// load → example secrets → environment resolution → test URLs → config
+// files → test labels → assertions.
+func (o *rootOptions) loadTestProject(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, lo loadOptions) (*testProject, error) {
+	backend, err := newBackend(dockerCli, o.Progress)
+	if err != nil {
+		return nil, err
+	}
+	loaded, err := backend.LoadProject(ctx, api.ProjectLoadOptions{
+		ProjectName:       o.ProjectName,
+		ConfigPaths:       o.ConfigPaths,
+		WorkingDir:        o.ProjectDir,
+		EnvFiles:          o.EnvFiles,
+		Profiles:          o.Profiles,
+		Services:          lo.services,
+		ProjectOptionsFns: []cli.ProjectOptionsFn{cli.WithoutEnvironmentResolution},
+	})
+	if err != nil {
+		return nil, loadError(err, o.composeFiles())
+	}
+	if err := loaded.CheckContainerNameUnicity(); err != nil {
+		return nil, invalidf("%v\nGive each service its own container_name.", err)
+	}
+	settings, err := o.settingsOptions.resolve(loaded.WorkingDir, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	rw, err := testurls.New(settings.ProdDomain, settings.TestDomain, settings.NeverRewritten()...)
+	if err != nil {
+		return nil, invalidf("%v\nCheck --prod-domain and --test-domain (or PICATEST_PROD_DOMAIN, PICATEST_TEST_DOMAIN, %s).", err, SettingsFile)
+	}
+
+	tp := &testProject{Settings: settings}
+	secretsOpts := examplesecrets.Options{RealSecrets: o.RealSecrets}
+	p, changes, err := examplesecrets.Transform(loaded, secretsOpts)
+	if err != nil {
+		var missing *examplesecrets.MissingError
+		if errors.As(err, &missing) {
+			return nil, withCode(ExitInvalid, err)
+		}
+		return nil, err
+	}
+	tp.Changes = append(tp.Changes, changes...)
+	tp.Redact, err = newRedactor(examplesecrets.RealSecretsFiles(p, secretsOpts))
+	if err != nil {
+		return nil, err
+	}
+	p, err = p.WithServicesEnvironmentResolved(true)
+	if err != nil {
+		return nil, invalidf("%v\nCheck that every env_file exists and is readable (see 'docker picatest config').", err)
+	}
+	tp.Before = p
+
+	steps := []func(*types.Project) (*types.Project, []transforms.Change, error){
+		func(p *types.Project) (*types.Project, []transforms.Change, error) {
+			return testurls.Transform(p, rw)
+		},
+		func(p *types.Project) (*types.Project, []transforms.Change, error) {
+			files, err := configfiles.Rewritten(p, rw, configfiles.Options{})
+			if err != nil {
+				return nil, nil, err
+			}
+			tp.Files = files
+			return configfiles.Transform(p, rw, configfiles.Options{})
+		},
+	}
+	if lo.labels {
+		labels := testLabelsFor(loaded.WorkingDir, time.Now())
+		steps = append(steps, func(p *types.Project) (*types.Project, []transforms.Change, error) {
+			return testlabels.Transform(p, labels)
+		})
+	}
+	for _, step := range steps {
+		p, changes, err = step(p)
+		if err != nil {
+			return nil, withCode(ExitInvalid, err)
+		}
+		tp.Changes = append(tp.Changes, changes...)
+	}
+	// The assertion looks for every production host, never-rewritten ones
+	// included: a Traefik rule on the test machine must not route any.
+	strict, err := testurls.New(settings.ProdDomain, settings.TestDomain)
+	if err != nil {
+		return nil, err
+	}
+	if err := verify.Check(tp.Before, p, strict); err != nil {
+		return nil, withCode(ExitInvalid, err)
+	}
+	tp.Project = p
+	return tp, nil
+}
+
+// loadError explains a Compose load error and says what to do next.
+func loadError(err error, files []string) error {
+	msg := err.Error()
+	if strings.Contains(msg, "yaml") {
+		if located := locateYAMLError(files); located != "" {
+			msg = located
+		}
+	}
+	switch {
+	case strings.Contains(msg, "no configuration file provided"):
+		return invalidf("%s\nRun the command from the service folder, or name the Compose file with -f.", msg)
+	case strings.Contains(msg, "no such service"):
+		return invalidf("%s\nRun 'docker picatest config --services' to list the services.", msg)
+	default:
+		return invalidf("invalid Compose project: %s\nFix the Compose file, then check it with 'docker picatest config'.", msg)
+	}
+}
+
+// testLabelsFor returns the test labels of a run started now from dir.
+func testLabelsFor(dir string, now time.Time) testlabels.Labels {
+	return testlabels.Labels{
+		Owner:   testlabels.OwnerFromEnv(os.Getenv),
+		Branch:  git(dir, "rev-parse", "--abbrev-ref", "HEAD"),
+		Commit:  git(dir, "rev-parse", "HEAD"),
+		Started: now,
+	}
+}
+
+// git runs a read-only git command in dir and returns its trimmed output,
+// or "" when dir is not in a git work tree or git is missing.
+func git(dir string, args ...string) string {
+	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// serviceNames lists the services of p for error messages.
+func serviceNames(p *types.Project) string {
+	names := p.ServiceNames()
+	sort.Strings(names)
+	return fmt.Sprint(strings.Join(names, ", "))
+}
+
+// composeFiles returns the Compose files the loader reads, for error
+// messages: -f, else COMPOSE_FILE, else the default names in the project
+// directory.
+func (o *rootOptions) composeFiles() []string {
+	if len(o.ConfigPaths) > 0 {
+		return o.ConfigPaths
+	}
+	if v := os.Getenv("COMPOSE_FILE"); v != "" {
+		sep := os.Getenv("COMPOSE_PATH_SEPARATOR")
+		if sep == "" {
+			sep = string(os.PathListSeparator)
+		}
+		return strings.Split(v, sep)
+	}
+	dir := o.ProjectDir
+	if dir == "" {
+		dir = "."
+	}
+	var files []string
+	for _, name := range []string{"compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"} {
+		files = append(files, filepath.Join(dir, name))
+	}
+	return files
+}
+
+// locateYAMLError parses each file and returns "file: error" for the first
+// one that is not valid YAML, so that the message names file and line.
+func locateYAMLError(files []string) string {
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var v any
+		if err := yaml.Unmarshal(b, &v); err != nil {
+			return fmt.Sprintf("%s: %v", f, err)
+		}
+	}
+	return ""
+}
+
+// loadNameAndSettings loads just enough of the project for commands that
+// act on a deployment by name (down, status, logs): its name, its directory
+// and picatest's settings. With -p and no Compose file it does not need the
+// Compose file at all.
+func (o *rootOptions) loadNameAndSettings(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc) (*types.Project, Settings, error) {
+	backend, err := newBackend(dockerCli, o.Progress)
+	if err != nil {
+		return nil, Settings{}, err
+	}
+	p, err := backend.LoadProject(ctx, api.ProjectLoadOptions{
+		ProjectName:       o.ProjectName,
+		ConfigPaths:       o.ConfigPaths,
+		WorkingDir:        o.ProjectDir,
+		EnvFiles:          o.EnvFiles,
+		Profiles:          o.Profiles,
+		ProjectOptionsFns: []cli.ProjectOptionsFn{cli.WithoutEnvironmentResolution, cli.WithDiscardEnvFile},
+	})
+	if err != nil {
+		if o.ProjectName == "" || len(o.ConfigPaths) > 0 {
+			return nil, Settings{}, loadError(err, o.composeFiles())
+		}
+		dir := o.ProjectDir
+		if dir == "" {
+			dir = "."
+		}
+		p = &types.Project{Name: o.ProjectName, WorkingDir: dir}
+	}
+	settings, err := o.settingsOptions.resolve(p.WorkingDir, os.Getenv)
+	return p, settings, err
+}

@@ -1,0 +1,3 @@
+module picatest.test/app
+
+go 1.26.8
