@@ -29,7 +29,7 @@ type Backend interface {
 type BackendFunc func(dockerCli command.Cli, progress string) (Backend, error)
 
 // NewBackend returns the Compose SDK service for dockerCli, with Compose's
-// own progress renderers.
+// own progress renderers on stderr.
 func NewBackend(dockerCli command.Cli, progress string) (Backend, error) {
 	ep, err := eventProcessor(dockerCli, progress)
 	if err != nil {
@@ -37,6 +37,9 @@ func NewBackend(dockerCli command.Cli, progress string) (Backend, error) {
 	}
 	return compose.NewComposeService(dockerCli,
 		compose.WithEventProcessor(ep),
+		// What Compose prints itself (the classic builder's output) goes
+		// to stderr, like its progress: stdout carries picatest's report.
+		compose.WithOutputStream(dockerCli.Err()),
 		compose.WithPrompt(prompt.NewPrompt(dockerCli.In(), dockerCli.Out()).Confirm),
 	)
 }

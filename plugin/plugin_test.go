@@ -118,3 +118,10 @@ func TestLoadErrorsSayWhatToDo(t *testing.T) {
 	assert.Equal(t, code, ExitInvalid)
 	assert.Check(t, is.Contains(stderr, "Fix the Compose file"))
 }
+
+func TestLogsFollowShorthandDoesNotClashWithFile(t *testing.T) {
+	b := &fakeBackend{project: composetest.Load(t, "services:\n  web:\n    image: nginx:1.25\n", nil)}
+	_, stderr, code := run(t, b, "-f", "a.yml", "logs", "-f", "--file", "b.yml", "web")
+	assert.Equal(t, code, 0, stderr)
+	assert.DeepEqual(t, b.got.ConfigPaths, []string{"a.yml", "b.yml"})
+}

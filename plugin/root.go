@@ -125,6 +125,10 @@ Exit codes: 0 success, 1 the test or operation failed, 2 invalid input,
 	opts.addFlags(cmd.Flags(), true)
 
 	cmd.AddCommand(
+		newUpCommand(dockerCli, newBackend, opts),
+		newDownCommand(dockerCli, newBackend, opts),
+		newStatusCommand(dockerCli, newBackend, opts),
+		newLogsCommand(dockerCli, newBackend, opts),
 		newConfigCommand(dockerCli, newBackend, opts),
 	)
 	for _, sub := range cmd.Commands() {

@@ -1,0 +1,51 @@
+package e2e
+
+import (
+	"strings"
+
+	"gotest.tools/v3/assert"
+)
+
+// cleanupEngine removes what a scenario may have left on the engine, before
+// and after the test: the Compose project, its external volumes, the
+// images it built.
+func (p *project) cleanupEngine(volumes []string, images ...string) {
+	p.t.Helper()
+	clean := func() {
+		p.docker("compose", "-p", p.Name, "down", "-v", "--remove-orphans", "-t", "1")
+		for _, v := range volumes {
+			p.docker("volume", "rm", "-f", v)
+		}
+		for _, img := range images {
+			p.docker("image", "rm", "-f", img)
+		}
+	}
+	clean()
+	p.t.Cleanup(clean)
+}
+
+// containerOf returns the ID of the container of a service.
+func (p *project) containerOf(service string) string {
+	p.t.Helper()
+	r := p.docker("ps", "-aq", "--filter", "label=com.docker.compose.project="+p.Name, "--filter", "label=com.docker.compose.service="+service)
+	assert.Equal(p.t, r.ExitCode, 0, r)
+	id := strings.TrimSpace(r.Stdout)
+	assert.Assert(p.t, id != "" && !strings.Contains(id, "\n"), "one container expected for %s, got %q", service, id)
+	return id
+}
+
+// inspect returns a Go template applied to docker inspect of a container.
+func (p *project) inspect(id, format string) string {
+	p.t.Helper()
+	r := p.docker("inspect", "-f", format, id)
+	assert.Equal(p.t, r.ExitCode, 0, r)
+	return strings.TrimSpace(r.Stdout)
+}
+
+// countContainers returns the number of containers of the project.
+func (p *project) countContainers() int {
+	p.t.Helper()
+	r := p.docker("ps", "-aq", "--filter", "label=com.docker.compose.project="+p.Name)
+	assert.Equal(p.t, r.ExitCode, 0, r)
+	return len(strings.Fields(r.Stdout))
+}

@@ -1,0 +1,138 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+)
+
+// TestUp runs the whole test of a Picasoft-style service and reads what the
+// containers really got.
+func TestUp(t *testing.T) {
+	p := newProject(t)
+	volume := p.Name + "_data"
+	image := "registry.picasoft.net/pica-pad-e2e:1.0"
+	p.cleanupEngine([]string{volume}, image)
+	before := p.snapshot()
+
+	// The external volume holds data before up.
+	assert.Equal(t, p.docker("volume", "create", volume).ExitCode, 0)
+	p.putInVolume(volume, "old.txt", "production data")
+	assert.Equal(t, p.docker("run", "--rm", "-v", volume+":/data", "picatest-test/app:1", "cat", "/data/old.txt").ExitCode, 0)
+
+	r := p.picatest("up", "--yes", "--stable", "1s", "--progress", "plain")
+	assert.Equal(t, r.ExitCode, 0, r)
+	assert.Check(t, is.Contains(r.Stdout, "https://pad.test.picasoft.net/"))
+	assert.Check(t, is.Contains(r.Stdout, "OK: project "+p.Name))
+	assert.Check(t, is.Contains(r.Stdout, "secrets/pad.secrets"))
+
+	pad := p.containerOf("pad")
+	assert.Equal(t, p.inspect(pad, "{{.State.Health.Status}}"), "healthy")
+	env := p.inspect(pad, "{{json .Config.Env}}")
+	assert.Check(t, is.Contains(env, "BASE_URL=https://pad.test.picasoft.net/"))
+	assert.Check(t, is.Contains(env, "ADMIN_PASSWORD=example-password"))
+	assert.Check(t, is.Contains(env, "OIDC_URL=https://auth.test.picasoft.net/"))
+	settings := p.docker("exec", pad, "/app", "cat", "/etc/pad/settings.json")
+	assert.Equal(t, settings.ExitCode, 0, settings)
+	assert.Check(t, is.Contains(settings.Stdout, `"url": "https://pad.test.picasoft.net/"`))
+	assert.Check(t, is.Contains(settings.Stdout, `"contact": "admin@picasoft.net"`))
+	labels := p.inspect(pad, "{{json .Config.Labels}}")
+	assert.Check(t, is.Contains(labels, `"net.picasoft.picatest.owner":"e2e-user"`))
+	assert.Check(t, is.Contains(labels, `"net.picasoft.picatest.branch":"main"`))
+	assert.Check(t, is.Contains(labels, "Host(`pad.test.picasoft.net`)"))
+	assert.Equal(t, p.inspect(image, `{{index .Config.Labels "net.picasoft.picatest.test-build"}}`), "true")
+	assert.Equal(t, p.inspect(p.containerOf("init"), "{{.State.ExitCode}}"), "0")
+
+	// The external volume is empty after up.
+	assert.Equal(t, p.docker("run", "--rm", "-v", volume+":/data", "picatest-test/app:1", "cat", "/data/old.txt").ExitCode, 1)
+
+	// status shows the deployment with its owner and branch.
+	st := p.picatest("status", "--format", "json")
+	assert.Equal(t, st.ExitCode, 0, st)
+	var status struct {
+		Containers []struct{ Service, State, Health, Owner, Branch string }
+	}
+	assert.NilError(t, json.Unmarshal([]byte(st.Stdout), &status))
+	assert.Equal(t, len(status.Containers), 3)
+	for _, c := range status.Containers {
+		assert.Check(t, is.Equal(c.Owner, "e2e-user"))
+		assert.Check(t, is.Equal(c.Branch, "main"))
+	}
+	text := p.picatest("ps")
+	assert.Check(t, is.Contains(text.Stdout, "https://pad.test.picasoft.net/"), text)
+
+	logs := p.picatest("logs", "--tail", "5", "pad")
+	assert.Equal(t, logs.ExitCode, 0, logs)
+	assert.Check(t, is.Contains(logs.Stdout, "pad"))
+
+	// A rerun with --no-reset keeps the volume and succeeds.
+	r = p.picatest("up", "--no-reset", "--stable", "0s", "--format", "json", "--progress", "quiet")
+	assert.Equal(t, r.ExitCode, 0, r)
+	var report struct {
+		Result   string
+		Services []struct{ Service, Health string }
+	}
+	assert.NilError(t, json.Unmarshal([]byte(r.Stdout), &report), r.Stdout)
+	assert.Equal(t, report.Result, "ok")
+
+	// down removes the deployment and keeps the external volume.
+	d := p.picatest("down", "--progress", "plain")
+	assert.Equal(t, d.ExitCode, 0, d)
+	assert.Equal(t, p.countContainers(), 0)
+	assert.Equal(t, p.docker("volume", "inspect", volume).ExitCode, 0)
+
+	p.assertTreeUnchanged(before)
+}
+
+// putInVolume writes a file into a volume through a stopped container.
+func (p *project) putInVolume(volume, name, content string) {
+	p.t.Helper()
+	tmp := filepath.Join(p.t.TempDir(), name)
+	assert.NilError(p.t, os.WriteFile(tmp, []byte(content), 0o644))
+	c := p.docker("create", "-v", volume+":/data", "picatest-test/app:1")
+	assert.Equal(p.t, c.ExitCode, 0, c)
+	id := strings.TrimSpace(c.Stdout)
+	defer p.docker("rm", "-f", id)
+	cp := p.docker("cp", tmp, id+":/data/"+name)
+	assert.Equal(p.t, cp.ExitCode, 0, cp)
+}
+
+func TestUpUnhealthy(t *testing.T) {
+	p := newProject(t)
+	p.cleanupEngine(nil)
+	before := p.snapshot()
+	r := p.picatest("up", "--yes", "--wait-timeout", "60s")
+	assert.Equal(t, r.ExitCode, 1, r)
+	out := r.Stdout + r.Stderr
+	assert.Check(t, is.Contains(out, "sick"))
+	assert.Check(t, is.Contains(out, "unhealthy"))
+	assert.Check(t, is.Contains(out, "HEALTHY=false"), "the last health-check output is shown")
+	assert.Check(t, is.Contains(out, "database unreachable"), "the last log lines are shown")
+	// The deployment stays up for debugging.
+	assert.Equal(t, p.countContainers(), 1)
+	p.assertTreeUnchanged(before)
+}
+
+func TestUpCrashLoop(t *testing.T) {
+	p := newProject(t)
+	p.cleanupEngine(nil)
+	r := p.picatest("up", "--yes", "--wait-timeout", "2m")
+	assert.Equal(t, r.ExitCode, 1, r)
+	assert.Check(t, is.Contains(r.Stdout+r.Stderr, "crashy"))
+}
+
+func TestUpMissingNetwork(t *testing.T) {
+	p := newProject(t)
+	p.cleanupEngine(nil)
+	p.docker("network", "rm", "picatest-e2e-missing-network")
+	r := p.picatest("up", "--yes")
+	assert.Equal(t, r.ExitCode, 1, r)
+	assert.Check(t, is.Contains(r.Stderr, "picatest-e2e-missing-network"))
+	assert.Check(t, is.Contains(r.Stderr, "docker network create picatest-e2e-missing-network"))
+	assert.Equal(t, p.countContainers(), 0)
+}

@@ -1,0 +1,59 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/docker/cli/cli/command"
+	"github.com/docker/compose/v5/pkg/api"
+	"github.com/spf13/cobra"
+)
+
+type downOptions struct {
+	takeover bool
+}
+
+func newDownCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOptions) *cobra.Command {
+	opts := downOptions{}
+	cmd := &cobra.Command{
+		Use:   "down [OPTIONS]",
+		Short: "Remove the test deployment (down -v --remove-orphans; external volumes are kept)",
+		Long: `Removes the test deployment: containers, networks and the project's own
+volumes (down -v --remove-orphans). External volumes are kept.
+
+Exit codes: 0 removed, 1 failed, 2 invalid input, 3 refused by a safety rule
+(not a test host, lock held, deployment owned by someone else).`,
+		Example: `  docker picatest down
+  docker picatest -p pad down --takeover`,
+		Args: cobra.NoArgs,
+		RunE: adapt(func(ctx context.Context, args []string) error {
+			return runDown(ctx, dockerCli, newBackend, root, opts)
+		}),
+	}
+	cmd.Flags().BoolVar(&opts.takeover, "takeover", false, "Remove a deployment owned by someone else")
+	return cmd
+}
+
+func runDown(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts downOptions) error {
+	p, settings, err := root.loadNameAndSettings(ctx, dockerCli, newBackend)
+	if err != nil {
+		return err
+	}
+	backend, err := newBackend(dockerCli, root.Progress)
+	if err != nil {
+		return err
+	}
+	release, err := guardDestructive(ctx, dockerCli, settings, p.Name, commandLine(), opts.takeover)
+	if err != nil {
+		return err
+	}
+	defer release()
+	down := api.DownOptions{RemoveOrphans: true, Volumes: true}
+	if len(p.Services) > 0 {
+		down.Project = p
+	}
+	if err := backend.Down(ctx, p.Name, down); err != nil {
+		return fmt.Errorf("down failed: %w\nSee 'docker picatest status'", err)
+	}
+	return nil
+}

@@ -1,0 +1,55 @@
+package plugin
+
+import (
+	"context"
+
+	"github.com/docker/cli/cli/command"
+	"github.com/docker/compose/v5/cmd/formatter"
+	"github.com/docker/compose/v5/pkg/api"
+	"github.com/spf13/cobra"
+)
+
+type logsOptions struct {
+	follow     bool
+	tail       string
+	since      string
+	timestamps bool
+}
+
+func newLogsCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOptions) *cobra.Command {
+	opts := logsOptions{}
+	cmd := &cobra.Command{
+		Use:   "logs [OPTIONS] [SERVICE...]",
+		Short: "Show the logs of the test deployment (Compose logs)",
+		Example: `  docker picatest logs -f
+  docker picatest logs --tail 50 pad`,
+		RunE: adapt(func(ctx context.Context, args []string) error {
+			return runLogs(ctx, dockerCli, newBackend, root, opts, args)
+		}),
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&opts.follow, "follow", "f", false, "Follow log output")
+	f.StringVarP(&opts.tail, "tail", "n", "all", "Number of lines to show from the end of the logs for each container")
+	f.StringVar(&opts.since, "since", "", "Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)")
+	f.BoolVarP(&opts.timestamps, "timestamps", "t", false, "Show timestamps")
+	return cmd
+}
+
+func runLogs(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts logsOptions, services []string) error {
+	p, _, err := root.loadNameAndSettings(ctx, dockerCli, newBackend)
+	if err != nil {
+		return err
+	}
+	backend, err := newBackend(dockerCli, root.Progress)
+	if err != nil {
+		return err
+	}
+	consumer := formatter.NewLogConsumer(ctx, dockerCli.Out(), dockerCli.Err(), dockerCli.Out().IsTerminal(), true, opts.timestamps)
+	return backend.Logs(ctx, p.Name, consumer, api.LogOptions{
+		Services:   services,
+		Tail:       opts.tail,
+		Since:      opts.since,
+		Follow:     opts.follow,
+		Timestamps: opts.timestamps,
+	})
+}

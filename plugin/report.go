@@ -1,0 +1,150 @@
+package plugin
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/picasoft/docker-picatest/smoke"
+	"github.com/picasoft/docker-picatest/transforms"
+	"github.com/picasoft/docker-picatest/transforms/verify"
+)
+
+// upReport is what `up` prints at the end, as text or as one JSON document.
+type upReport struct {
+	Project        string              `json:"project"`
+	Result         string              `json:"result"`
+	Duration       string              `json:"duration"`
+	Services       []serviceReport     `json:"services"`
+	Rewrites       []transforms.Change `json:"rewrites"`
+	ExampleSecrets []transforms.Change `json:"example_secrets"`
+	Warnings       []string            `json:"warnings,omitempty"`
+	Failure        *failureReport      `json:"failure,omitempty"`
+}
+
+type serviceReport struct {
+	Service  string   `json:"service"`
+	Image    string   `json:"image"`
+	State    string   `json:"state"`
+	Health   string   `json:"health,omitempty"`
+	Restarts int      `json:"restarts"`
+	URLs     []string `json:"urls,omitempty"`
+}
+
+type failureReport struct {
+	Service   string   `json:"service"`
+	Reason    string   `json:"reason"`
+	State     string   `json:"state"`
+	Health    string   `json:"health,omitempty"`
+	HealthLog []string `json:"health_log,omitempty"`
+	LogTail   []string `json:"log_tail,omitempty"`
+}
+
+func newUpReport(tp *testProject, states []smoke.ServiceState, warnings []string, d time.Duration) *upReport {
+	r := &upReport{Project: tp.Project.Name, Result: "ok", Duration: d.Round(time.Millisecond).String(), Warnings: warnings,
+		Rewrites: []transforms.Change{}, ExampleSecrets: []transforms.Change{}, Services: []serviceReport{}}
+	for _, c := range tp.Changes {
+		if c.Transform == "example-secrets" {
+			r.ExampleSecrets = append(r.ExampleSecrets, c)
+		} else {
+			r.Rewrites = append(r.Rewrites, c)
+		}
+	}
+	for _, s := range states {
+		svc := tp.Project.Services[s.Service]
+		r.Services = append(r.Services, serviceReport{
+			Service: s.Service, Image: s.Image, State: s.State, Health: s.Health, Restarts: s.Restarts,
+			URLs: testURLs(svc, tp.Settings.TestDomain),
+		})
+	}
+	sort.Slice(r.Services, func(i, j int) bool { return r.Services[i].Service < r.Services[j].Service })
+	return r
+}
+
+func (r *upReport) fail(werr *smoke.WaitError) {
+	r.Result = "failed"
+	r.Failure = &failureReport{
+		Service: werr.Service, Reason: werr.Reason,
+		State: werr.State.State, Health: werr.State.Health,
+		HealthLog: werr.State.HealthLog, LogTail: werr.State.LogTail,
+	}
+}
+
+// testURLs returns the test URLs of a service: the hosts of its Traefik
+// rules under the test domain, https when the router has TLS.
+func testURLs(s types.ServiceConfig, testDomain string) []string {
+	var urls []string
+	for key, rule := range verify.TraefikRules(s.Labels) {
+		scheme := "http"
+		router := strings.TrimSuffix(key, ".rule")
+		if v, ok := s.Labels[router+".tls"]; ok && v != "false" {
+			scheme = "https"
+		} else if _, ok := s.Labels[router+".tls.certresolver"]; ok {
+			scheme = "https"
+		}
+		for _, h := range smoke.UnderDomain(smoke.RuleHosts(rule), testDomain) {
+			urls = append(urls, scheme+"://"+h+"/")
+		}
+	}
+	sort.Strings(urls)
+	return urls
+}
+
+func (r *upReport) print(w io.Writer, format string, redact *redactor) error {
+	var b strings.Builder
+	if format == "json" {
+		enc := json.NewEncoder(&b)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+		_, err := io.WriteString(w, redact.String(b.String()))
+		return err
+	}
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SERVICE\tIMAGE\tSTATE\tHEALTH\tRESTARTS\tTEST URLS")
+	for _, s := range r.Services {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", s.Service, s.Image, s.State, orDash(s.Health), s.Restarts, orDash(strings.Join(s.URLs, " ")))
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(&b, "\n%d rewrites, %d example secrets used", len(r.Rewrites), len(r.ExampleSecrets))
+	for _, c := range r.ExampleSecrets {
+		fmt.Fprintf(&b, "\n  %s: %s", c.Where, c.New)
+	}
+	b.WriteString(" (details: docker picatest config --diff)\n")
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(&b, "WARNING: %s\n", warn)
+	}
+	if f := r.Failure; f != nil {
+		fmt.Fprintf(&b, "\nFAILED: service %s: %s (state %s, health %s)\n", f.Service, f.Reason, f.State, orDash(f.Health))
+		if len(f.HealthLog) > 0 {
+			b.WriteString("Last health checks:\n")
+			for _, l := range f.HealthLog {
+				fmt.Fprintf(&b, "  %s\n", l)
+			}
+		}
+		if len(f.LogTail) > 0 {
+			b.WriteString("Last log lines:\n")
+			for _, l := range f.LogTail {
+				fmt.Fprintf(&b, "  %s\n", l)
+			}
+		}
+	} else {
+		fmt.Fprintf(&b, "OK: project %s is up and healthy (%s)\n", r.Project, r.Duration)
+	}
+	_, err := io.WriteString(w, redact.String(b.String()))
+	return err
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,119 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/cli/cli/command"
+	"github.com/docker/compose/v5/pkg/api"
+	"github.com/moby/moby/client"
+	"github.com/spf13/cobra"
+
+	"github.com/picasoft/docker-picatest/transforms/testlabels"
+)
+
+type statusOptions struct {
+	format string
+}
+
+func newStatusCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOptions) *cobra.Command {
+	opts := statusOptions{}
+	cmd := &cobra.Command{
+		Use:     "status [OPTIONS] [SERVICE...]",
+		Aliases: []string{"ps"},
+		Short:   "Show the test deployment: services, state, health, restarts, test URLs, owner, branch, commit, age",
+		Example: `  docker picatest status
+  docker picatest ps --format json`,
+		RunE: adapt(func(ctx context.Context, args []string) error {
+			if opts.format != "text" && opts.format != "json" {
+				return invalidf("--format %q is not supported: use --format text or --format json", opts.format)
+			}
+			return runStatus(ctx, dockerCli, newBackend, root, opts, args)
+		}),
+	}
+	cmd.Flags().StringVar(&opts.format, "format", "text", "Format the output. Values: [text | json]")
+	return cmd
+}
+
+// containerStatus is one line of `status`.
+type containerStatus struct {
+	Service  string   `json:"service"`
+	Name     string   `json:"name"`
+	Image    string   `json:"image"`
+	State    string   `json:"state"`
+	Health   string   `json:"health,omitempty"`
+	Restarts int      `json:"restarts"`
+	URLs     []string `json:"urls,omitempty"`
+	Owner    string   `json:"owner,omitempty"`
+	Branch   string   `json:"branch,omitempty"`
+	Commit   string   `json:"commit,omitempty"`
+	Started  string   `json:"started,omitempty"`
+	Age      string   `json:"age,omitempty"`
+}
+
+func runStatus(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts statusOptions, services []string) error {
+	p, settings, err := root.loadNameAndSettings(ctx, dockerCli, newBackend)
+	if err != nil {
+		return err
+	}
+	backend, err := newBackend(dockerCli, root.Progress)
+	if err != nil {
+		return err
+	}
+	containers, err := backend.Ps(ctx, p.Name, api.PsOptions{All: true, Services: services})
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	lines := make([]containerStatus, 0, len(containers))
+	for _, c := range containers {
+		st := containerStatus{
+			Service: c.Service, Name: c.Name, Image: c.Image,
+			State: string(c.State), Health: string(c.Health),
+			URLs: testURLs(types.ServiceConfig{ContainerSpec: types.ContainerSpec{Labels: c.Labels}}, settings.TestDomain),
+		}
+		if inspect, err := dockerCli.Client().ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{}); err == nil {
+			st.Restarts = inspect.Container.RestartCount
+		}
+		if l, ok := testlabels.FromLabels(c.Labels); ok {
+			st.Owner, st.Branch, st.Commit = l.Owner, l.Branch, l.Commit
+			if !l.Started.IsZero() {
+				st.Started = l.Started.UTC().Format(time.RFC3339)
+				st.Age = now.Sub(l.Started).Round(time.Second).String()
+			}
+		}
+		lines = append(lines, st)
+	}
+	sort.Slice(lines, func(i, j int) bool { return lines[i].Name < lines[j].Name })
+	return printStatus(dockerCli.Out(), p.Name, lines, opts.format)
+}
+
+func printStatus(w io.Writer, project string, lines []containerStatus, format string) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"project": project, "containers": lines})
+	}
+	if len(lines) == 0 {
+		_, err := fmt.Fprintf(w, "Project %s has no containers: start it with 'docker picatest up'.\n", project)
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SERVICE\tSTATE\tHEALTH\tRESTARTS\tTEST URLS\tOWNER\tBRANCH\tCOMMIT\tAGE")
+	for _, l := range lines {
+		commit := l.Commit
+		if len(commit) > 12 {
+			commit = commit[:12]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", l.Service, l.State, orDash(l.Health), l.Restarts,
+			orDash(strings.Join(l.URLs, " ")), orDash(l.Owner), orDash(l.Branch), orDash(commit), orDash(l.Age))
+	}
+	return tw.Flush()
+}

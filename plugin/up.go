@@ -1,0 +1,344 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/cli/cli/command"
+	"github.com/docker/compose/v5/cmd/formatter"
+	"github.com/docker/compose/v5/pkg/api"
+	"github.com/moby/moby/client"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/picasoft/docker-picatest/smoke"
+)
+
+type upOptions struct {
+	yes         bool
+	noReset     bool
+	takeover    bool
+	follow      bool
+	dryRun      bool
+	waitTimeout time.Duration
+	stable      time.Duration
+	format      string
+}
+
+func newUpCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOptions) *cobra.Command {
+	opts := upOptions{}
+	cmd := &cobra.Command{
+		Use:   "up [OPTIONS] [SERVICE...]",
+		Short: "Test the service: reset, build, pull, start, wait until healthy, report",
+		Long: `Runs the whole test of SPEC §4 with the transformed project: preflight
+(engine, test-host guard, lock, owner, transforms, external networks), reset
+(down -v --remove-orphans, external volumes removed and re-created empty),
+build and pull in parallel, start, wait until running and healthy, a
+stability window, then a report. On failure the deployment is left running
+for debugging.
+
+Exit codes: 0 healthy, 1 the test failed, 2 invalid input, 3 refused by a
+safety rule, 130 interrupted.`,
+		Example: `  docker picatest up
+  docker picatest up --yes --wait-timeout 2m
+  docker picatest up --no-reset pad
+  docker picatest up --dry-run`,
+		RunE: adapt(func(ctx context.Context, args []string) error {
+			if err := opts.validate(); err != nil {
+				return err
+			}
+			return runUp(ctx, dockerCli, newBackend, root, opts, args)
+		}),
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&opts.yes, "yes", "y", false, "Answer yes to the confirmation of removing external volumes")
+	f.BoolVar(&opts.noReset, "no-reset", false, "Keep containers and volumes: no down -v, no external volume reset")
+	f.BoolVar(&opts.takeover, "takeover", false, "Replace a deployment owned by someone else")
+	f.BoolVar(&opts.follow, "follow", false, "Stream the logs after a successful test, until Ctrl-C")
+	f.BoolVar(&opts.dryRun, "dry-run", false, "Print the plan and change nothing")
+	f.DurationVar(&opts.waitTimeout, "wait-timeout", 5*time.Minute, "Maximum time to wait for running and healthy containers")
+	f.DurationVar(&opts.stable, "stable", 5*time.Second, "Time after all are ready during which no container may exit or restart")
+	f.StringVar(&opts.format, "format", "text", "Format of the report. Values: [text | json]")
+	return cmd
+}
+
+// validate checks the flag combinations.
+func (o upOptions) validate() error {
+	if o.format != "text" && o.format != "json" {
+		return invalidf("--format %q is not supported: use --format text or --format json", o.format)
+	}
+	if o.waitTimeout <= 0 {
+		return invalidf("--wait-timeout must be positive, e.g. --wait-timeout 5m")
+	}
+	if o.stable < 0 {
+		return invalidf("--stable cannot be negative: use --stable 0s to skip the stability window")
+	}
+	if o.follow && o.format == "json" {
+		return invalidf("--follow streams logs and cannot be combined with --format json: drop one of the two flags")
+	}
+	if o.dryRun && o.follow {
+		return invalidf("--dry-run starts nothing to follow: drop --follow")
+	}
+	return nil
+}
+
+func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts upOptions, services []string) error {
+	tp, err := root.loadTestProject(ctx, dockerCli, newBackend, loadOptions{services: services, labels: true})
+	if err != nil {
+		return err
+	}
+	p := tp.Project
+	plan := newUpPlan(p, opts)
+	if opts.dryRun {
+		return plan.print(dockerCli.Out(), tp)
+	}
+	backend, err := newBackend(dockerCli, root.Progress)
+	if err != nil {
+		return err
+	}
+	apiClient := dockerCli.Client()
+
+	// Preflight.
+	release, err := guardDestructive(ctx, dockerCli, tp.Settings, p.Name, commandLine(), opts.takeover)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := checkExternalNetworks(ctx, apiClient, p); err != nil {
+		return err
+	}
+
+	// Reset.
+	if !opts.noReset {
+		if len(plan.externalVolumes) > 0 {
+			question := fmt.Sprintf("Remove and re-create empty the external volumes %s of project %s?", strings.Join(plan.externalVolumes, ", "), p.Name)
+			if err := confirm(dockerCli.In(), dockerCli.Err(), dockerCli.In().IsTerminal(), opts.yes, question); err != nil {
+				return err
+			}
+		}
+		if err := backend.Down(ctx, p.Name, api.DownOptions{Project: p, RemoveOrphans: true, Volumes: true}); err != nil {
+			return fmt.Errorf("reset (down -v --remove-orphans) failed: %w", err)
+		}
+		if err := resetExternalVolumes(ctx, apiClient, p); err != nil {
+			return err
+		}
+	}
+
+	// Build and pull, at the same time.
+	var warnings []string
+	eg, egCtx := errgroup.WithContext(ctx)
+	if len(plan.build) > 0 {
+		eg.Go(func() error {
+			if err := backend.Build(egCtx, p, api.BuildOptions{Services: plan.build}); err != nil {
+				return fmt.Errorf("build failed: %w\nFix the Dockerfile or the build context, then run 'docker picatest up' again", err)
+			}
+			return nil
+		})
+	}
+	if len(plan.pull) > 0 {
+		eg.Go(func() error {
+			if err := backend.Pull(egCtx, p, api.PullOptions{IgnoreBuildable: true, IgnoreFailures: true}); err != nil {
+				return err
+			}
+			w, err := checkPulledImages(egCtx, apiClient, p, plan.pull)
+			warnings = w
+			return err
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return err
+	}
+
+	// Start, then wait.
+	started := time.Now()
+	err = backend.Up(ctx, p, api.UpOptions{
+		Create: api.CreateOptions{Services: services, RemoveOrphans: true, Recreate: api.RecreateDiverged, RecreateDependencies: api.RecreateDiverged},
+		Start:  api.StartOptions{Project: p, Services: services},
+	})
+	if err != nil {
+		return fmt.Errorf("starting the containers failed: %w\nSee 'docker picatest status' and 'docker picatest logs'", err)
+	}
+	states, waitErr := smoke.Wait(ctx, apiClient, smoke.WaitOptions{
+		Project:  p.Name,
+		Services: smoke.ExpectFromProject(p),
+		Timeout:  opts.waitTimeout,
+		Stable:   opts.stable,
+	})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	report := newUpReport(tp, states, warnings, time.Since(started))
+	var werr *smoke.WaitError
+	if errors.As(waitErr, &werr) {
+		report.fail(werr)
+	} else if waitErr != nil {
+		return waitErr
+	}
+	if err := report.print(dockerCli.Out(), opts.format, tp.Redact); err != nil {
+		return err
+	}
+	if report.Failure != nil {
+		return withCode(ExitFailed, fmt.Errorf("test failed: service %s: %s\nThe deployment is left running for debugging: 'docker picatest logs %s', 'docker picatest status'; 'docker picatest down' removes it", werr.Service, werr.Reason, werr.Service))
+	}
+	if opts.follow {
+		consumer := formatter.NewLogConsumer(ctx, dockerCli.Out(), dockerCli.Err(), dockerCli.Out().IsTerminal(), true, false)
+		return backend.Logs(ctx, p.Name, consumer, api.LogOptions{Project: p, Services: services, Follow: true, Since: started.Format(time.RFC3339)})
+	}
+	return nil
+}
+
+// upPlan is what up is going to do, for --dry-run and for the run itself.
+type upPlan struct {
+	reset           bool
+	externalVolumes []string
+	networks        []string
+	build           []string
+	pull            []string
+}
+
+func newUpPlan(p *types.Project, opts upOptions) upPlan {
+	plan := upPlan{reset: !opts.noReset}
+	for _, v := range p.Volumes {
+		if bool(v.External) {
+			plan.externalVolumes = append(plan.externalVolumes, v.Name)
+		}
+	}
+	for _, n := range p.Networks {
+		if bool(n.External) {
+			plan.networks = append(plan.networks, n.Name)
+		}
+	}
+	for name, s := range p.Services {
+		if s.Build != nil {
+			plan.build = append(plan.build, name)
+		} else {
+			plan.pull = append(plan.pull, name)
+		}
+	}
+	for _, l := range [][]string{plan.externalVolumes, plan.networks, plan.build, plan.pull} {
+		sort.Strings(l)
+	}
+	return plan
+}
+
+func (plan upPlan) print(w io.Writer, tp *testProject) error {
+	p := tp.Project
+	var b strings.Builder
+	fmt.Fprintf(&b, "Plan for project %s (dry run: nothing is changed)\n", p.Name)
+	fmt.Fprintf(&b, "1. preflight: engine reachable, test host (%s), lock, owner, external networks: %s\n", strings.Join(tp.Settings.TestHosts, ", "), listOrNone(plan.networks))
+	if plan.reset {
+		fmt.Fprintf(&b, "2. reset: down -v --remove-orphans; external volumes removed and re-created empty: %s\n", listOrNone(plan.externalVolumes))
+	} else {
+		b.WriteString("2. reset: skipped (--no-reset)\n")
+	}
+	var builds, pulls []string
+	for _, name := range plan.build {
+		builds = append(builds, fmt.Sprintf("%s (%s)", name, p.Services[name].Image))
+	}
+	for _, name := range plan.pull {
+		pulls = append(pulls, fmt.Sprintf("%s (%s)", name, p.Services[name].Image))
+	}
+	fmt.Fprintf(&b, "3. build (labelled %s): %s\n   pull: %s\n", "test-build", listOrNone(builds), listOrNone(pulls))
+	fmt.Fprintf(&b, "4. start and wait for running and healthy, then the stability window\n")
+	fmt.Fprintf(&b, "5. report; %d rewrites, %d example secrets (see 'docker picatest config --diff')\n", countChanges(tp, false), countChanges(tp, true))
+	_, err := io.WriteString(w, tp.Redact.String(b.String()))
+	return err
+}
+
+func listOrNone(l []string) string {
+	if len(l) == 0 {
+		return "none"
+	}
+	return strings.Join(l, ", ")
+}
+
+func countChanges(tp *testProject, examples bool) int {
+	n := 0
+	for _, c := range tp.Changes {
+		if (c.Transform == "example-secrets") == examples {
+			n++
+		}
+	}
+	return n
+}
+
+// checkExternalNetworks fails (exit 1) when an external network is missing.
+func checkExternalNetworks(ctx context.Context, c client.APIClient, p *types.Project) error {
+	var missing []string
+	for _, n := range p.Networks {
+		if !bool(n.External) {
+			continue
+		}
+		if _, err := c.NetworkInspect(ctx, n.Name, client.NetworkInspectOptions{}); err != nil {
+			if cerrdefs.IsNotFound(err) {
+				missing = append(missing, n.Name)
+				continue
+			}
+			return err
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	sort.Strings(missing)
+	return withCode(ExitFailed, fmt.Errorf("external network %s does not exist: start the service that creates it (Traefik creates %q on the test machine), or create it with 'docker network create %s'",
+		strings.Join(missing, ", "), missing[0], missing[0]))
+}
+
+// resetExternalVolumes removes every external volume of p and re-creates it
+// empty with the same driver, options and labels (up cannot start without
+// it).
+func resetExternalVolumes(ctx context.Context, c client.APIClient, p *types.Project) error {
+	names := make([]string, 0, len(p.Volumes))
+	for _, v := range p.Volumes {
+		if bool(v.External) {
+			names = append(names, v.Name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		opts := client.VolumeCreateOptions{Name: name}
+		existing, err := c.VolumeInspect(ctx, name, client.VolumeInspectOptions{})
+		switch {
+		case err == nil:
+			opts.Driver, opts.DriverOpts, opts.Labels = existing.Volume.Driver, existing.Volume.Options, existing.Volume.Labels
+			if _, err := c.VolumeRemove(ctx, name, client.VolumeRemoveOptions{}); err != nil {
+				return fmt.Errorf("removing external volume %s: %w\nA container outside the project may use it: find it with 'docker ps -a --filter volume=%s'", name, err, name)
+			}
+		case !cerrdefs.IsNotFound(err):
+			return err
+		}
+		if _, err := c.VolumeCreate(ctx, opts); err != nil {
+			return fmt.Errorf("re-creating external volume %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// checkPulledImages returns a warning for each image that could not be
+// pulled but exists locally, and an error naming the images that are
+// absent.
+func checkPulledImages(ctx context.Context, c client.APIClient, p *types.Project, services []string) ([]string, error) {
+	var missing []string
+	for _, name := range services {
+		image := api.GetImageNameOrDefault(p.Services[name], p.Name)
+		if _, err := c.ImageInspect(ctx, image); err != nil {
+			if cerrdefs.IsNotFound(err) {
+				missing = append(missing, fmt.Sprintf("%s (service %s)", image, name))
+				continue
+			}
+			return nil, err
+		}
+	}
+	if len(missing) > 0 {
+		return nil, withCode(ExitFailed, fmt.Errorf("image %s could not be pulled and is not present locally: check the image name and tag, the registry login ('docker login'), or build or load the image on this machine", strings.Join(missing, ", ")))
+	}
+	return nil, nil
+}
