@@ -30,6 +30,7 @@ func TestUp(t *testing.T) {
 	assert.Check(t, is.Contains(r.Stdout, "https://pad.test.picasoft.net/"))
 	assert.Check(t, is.Contains(r.Stdout, "OK: project "+p.Name))
 	assert.Check(t, is.Contains(r.Stdout, "secrets/pad.secrets"))
+	assert.Check(t, is.Contains(r.Stdout, "WARNING: could not pull postgres:12"), "offline: the local stand-in is used")
 
 	pad := p.containerOf("pad")
 	assert.Equal(t, p.inspect(pad, "{{.State.Health.Status}}"), "healthy")
@@ -134,5 +135,15 @@ func TestUpMissingNetwork(t *testing.T) {
 	assert.Equal(t, r.ExitCode, 1, r)
 	assert.Check(t, is.Contains(r.Stderr, "picatest-e2e-missing-network"))
 	assert.Check(t, is.Contains(r.Stderr, "docker network create picatest-e2e-missing-network"))
+	assert.Equal(t, p.countContainers(), 0)
+}
+
+func TestUpMissingImage(t *testing.T) {
+	p := newProject(t)
+	p.cleanupEngine(nil)
+	r := p.picatest("up", "--yes")
+	assert.Equal(t, r.ExitCode, 1, r)
+	assert.Check(t, is.Contains(r.Stderr, "picatest-e2e/absent-image:1"))
+	assert.Check(t, is.Contains(r.Stderr, "not present locally"))
 	assert.Equal(t, p.countContainers(), 0)
 }

@@ -144,10 +144,7 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 	}
 	if len(plan.pull) > 0 {
 		eg.Go(func() error {
-			if err := backend.Pull(egCtx, p, api.PullOptions{IgnoreBuildable: true, IgnoreFailures: true}); err != nil {
-				return err
-			}
-			w, err := checkPulledImages(egCtx, apiClient, p, plan.pull)
+			w, err := pullImages(egCtx, backend, apiClient, p, plan.pull)
 			warnings = w
 			return err
 		})
@@ -322,23 +319,42 @@ func resetExternalVolumes(ctx context.Context, c client.APIClient, p *types.Proj
 	return nil
 }
 
-// checkPulledImages returns a warning for each image that could not be
-// pulled but exists locally, and an error naming the images that are
-// absent.
-func checkPulledImages(ctx context.Context, c client.APIClient, p *types.Project, services []string) ([]string, error) {
-	var missing []string
-	for _, name := range services {
+// pullImages pulls the image of each service, all at the same time, one
+// Compose pull per service so that each failure is known. A failed pull of
+// an image present locally is a warning (the test machine may be offline);
+// of an absent image, an error naming it.
+func pullImages(ctx context.Context, backend Backend, c client.APIClient, p *types.Project, services []string) ([]string, error) {
+	errs := make([]error, len(services))
+	eg, egCtx := errgroup.WithContext(ctx)
+	for i, name := range services {
+		one := *p
+		one.Services = types.Services{name: p.Services[name]}
+		eg.Go(func() error {
+			errs[i] = backend.Pull(egCtx, &one, api.PullOptions{Quiet: true})
+			return nil
+		})
+	}
+	_ = eg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var warnings, missing []string
+	for i, name := range services {
+		if errs[i] == nil {
+			continue
+		}
 		image := api.GetImageNameOrDefault(p.Services[name], p.Name)
 		if _, err := c.ImageInspect(ctx, image); err != nil {
-			if cerrdefs.IsNotFound(err) {
-				missing = append(missing, fmt.Sprintf("%s (service %s)", image, name))
-				continue
+			if !cerrdefs.IsNotFound(err) {
+				return nil, err
 			}
-			return nil, err
+			missing = append(missing, fmt.Sprintf("%s (service %s: %v)", image, name, errs[i]))
+			continue
 		}
+		warnings = append(warnings, fmt.Sprintf("could not pull %s (service %s), using the local image: %v", image, name, errs[i]))
 	}
 	if len(missing) > 0 {
-		return nil, withCode(ExitFailed, fmt.Errorf("image %s could not be pulled and is not present locally: check the image name and tag, the registry login ('docker login'), or build or load the image on this machine", strings.Join(missing, ", ")))
+		return nil, withCode(ExitFailed, fmt.Errorf("image %s could not be pulled and is not present locally: check the image name and tag, the registry login ('docker login'), or build or load the image on this machine", strings.Join(missing, "; ")))
 	}
-	return nil, nil
+	return warnings, nil
 }
