@@ -1,12 +1,9 @@
 package testurls_test
 
 import (
-	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/picasoft/docker-picatest/internal/composetest"
 	"github.com/picasoft/docker-picatest/transforms"
@@ -18,27 +15,10 @@ import (
 // bt makes Traefik rules readable in raw strings: ´ stands for a backtick.
 func bt(s string) string { return strings.ReplaceAll(s, "´", "`") }
 
-// load is composetest.Load, plus the default .env file for interpolation
-// (composetest.LoadDir does not pass cli.WithEnvFiles(), so cli.WithDotEnv
-// finds no file to read).
+// load is composetest.Load, with back-quotes written as ´ in the YAML.
 func load(t *testing.T, composeYAML string, files map[string]string) *types.Project {
 	t.Helper()
-	all := map[string]string{"compose.yaml": bt(composeYAML)}
-	for k, v := range files {
-		all[k] = v
-	}
-	dir := composetest.Dir(t, all)
-	opts, err := cli.NewProjectOptions([]string{filepath.Join(dir, "compose.yaml")},
-		cli.WithWorkingDirectory(dir),
-		cli.WithName("test"),
-		cli.WithEnvFiles(),
-		cli.WithDotEnv,
-		cli.WithoutEnvironmentResolution,
-	)
-	assert.NilError(t, err)
-	p, err := opts.LoadProject(context.Background())
-	assert.NilError(t, err)
-	return p
+	return composetest.Load(t, bt(composeYAML), files)
 }
 
 func change(where, old, new string) transforms.Change {
