@@ -162,12 +162,45 @@ func loadError(err error, files []string) error {
 
 // testLabelsFor returns the test labels of a run started now from dir.
 func testLabelsFor(dir string, now time.Time) testlabels.Labels {
+	branch, commit := gitHead(dir)
 	return testlabels.Labels{
 		Owner:   testlabels.OwnerFromEnv(os.Getenv),
-		Branch:  git(dir, "rev-parse", "--abbrev-ref", "HEAD"),
-		Commit:  git(dir, "rev-parse", "HEAD"),
+		Branch:  branch,
+		Commit:  commit,
 		Started: now,
 	}
+}
+
+// gitHead returns the branch and commit checked out in dir's work tree,
+// reading .git directly in the common case (a plain repository, loose or
+// packed refs) and asking git otherwise; "" when dir is not in a work tree.
+func gitHead(dir string) (branch, commit string) {
+	root := gitRoot(dir)
+	if root == "" {
+		return "", ""
+	}
+	gitDir := filepath.Join(root, ".git")
+	head, err := os.ReadFile(filepath.Join(gitDir, "HEAD"))
+	if err != nil {
+		return git(dir, "rev-parse", "--abbrev-ref", "HEAD"), git(dir, "rev-parse", "HEAD")
+	}
+	ref, symbolic := strings.CutPrefix(strings.TrimSpace(string(head)), "ref: ")
+	if !symbolic {
+		return "HEAD", ref
+	}
+	branch = strings.TrimPrefix(ref, "refs/heads/")
+	if b, err := os.ReadFile(filepath.Join(gitDir, filepath.FromSlash(ref))); err == nil {
+		return branch, strings.TrimSpace(string(b))
+	}
+	if packed, err := os.ReadFile(filepath.Join(gitDir, "packed-refs")); err == nil {
+		for _, line := range strings.Split(string(packed), "\n") {
+			if sha, name, ok := strings.Cut(strings.TrimSpace(line), " "); ok && name == ref {
+				return branch, sha
+			}
+		}
+	}
+	// A branch without commits yet, or a layout we do not read: ask git.
+	return branch, git(dir, "rev-parse", "--verify", "--quiet", "HEAD")
 }
 
 // git runs a read-only git command in dir and returns its trimmed output,
