@@ -2,6 +2,7 @@
 # The test command of docker-picatest (README): prepares a fresh machine and runs
 # every test.
 #   ./test.sh          Docker engine (installed/started if needed), go build,
+#                      Traefik image (built once, cached),
 #                      test images, go vet, gofmt, go test ./... (end-to-end
 #                      included), then a short fuzz of every fuzz target
 #   ./test.sh --short  go test -short ./... only (no Docker engine needed)
@@ -129,6 +130,10 @@ results+=("PASS  go build ./...")
 log "test images (testdata/images/build.sh)"
 testdata/images/build.sh || die "building the test images failed"
 results+=("PASS  test images")
+
+log "Traefik v3 image (testdata/traefik/build.sh; the binary is cached in ~/.cache/picatest)"
+testdata/traefik/build.sh || die "building Traefik failed"
+results+=("PASS  Traefik image")
 
 # --- (d) checks and tests -----------------------------------------------------
 gofmt_check() {

@@ -131,7 +131,7 @@ $dc build
 $dc pull --ignore-buildable --ignore-pull-failures
 $dc up -d --wait"
 picatest_script="${nonce}export BENCH_UP_VOLUME=$(q "$V_PICATEST")
-exec docker picatest -p $(q "$P_PICATEST") -f $(q "$FIXTURE") up --yes --stable 0s"
+exec docker picatest -p $(q "$P_PICATEST") -f $(q "$FIXTURE") up --yes --stable 0s --no-smoke"
 printf '%s\n' "$compose_script" >"$OUT/compose.sh"
 printf '%s\n' "$picatest_script" >"$OUT/picatest.sh"
 # shellcheck disable=SC2034 # used through declare -n

@@ -15,6 +15,8 @@ import (
 // containers really got.
 func TestUp(t *testing.T) {
 	p := newProject(t)
+	requireTraefik(t)
+	p.Env = append(p.Env, "PICATEST_PROXY="+traefikHTTPS) // smoke checks: the router has TLS
 	volume := p.Name + "_data"
 	image := "registry.picasoft.net/pica-pad-e2e:1.0"
 	p.cleanupEngine([]string{volume}, image)
@@ -25,8 +27,9 @@ func TestUp(t *testing.T) {
 	p.putInVolume(volume, "old.txt", "production data")
 	assert.Equal(t, p.docker("run", "--rm", "-v", volume+":/data", "picatest-test/app:1", "cat", "/data/old.txt").ExitCode, 0)
 
-	r := p.picatest("up", "--yes", "--stable", "1s", "--progress", "plain")
+	r := p.picatest("up", "--yes", "--insecure", "--stable", "1s", "--progress", "plain")
 	assert.Equal(t, r.ExitCode, 0, r)
+	assert.Check(t, is.Contains(r.Stdout, "OK    https://pad.test.picasoft.net/  200 OK"), "smoke check through Traefik's TLS entrypoint")
 	assert.Check(t, is.Contains(r.Stdout, "https://pad.test.picasoft.net/"))
 	assert.Check(t, is.Contains(r.Stdout, "OK: project "+p.Name))
 	assert.Check(t, is.Contains(r.Stdout, "secrets/pad.secrets"))
@@ -71,8 +74,14 @@ func TestUp(t *testing.T) {
 	assert.Equal(t, logs.ExitCode, 0, logs)
 	assert.Check(t, is.Contains(logs.Stdout, "pad"))
 
+	// Without --insecure, Traefik's self-signed certificate is refused.
+	sm := p.picatest("smoke", "--wait-timeout", "2s")
+	assert.Equal(t, sm.ExitCode, 1, sm)
+	assert.Check(t, is.Contains(sm.Stdout, "FAIL  https://pad.test.picasoft.net/  tls-error"), sm)
+	assert.Check(t, is.Contains(sm.Stdout, "use --insecure"), sm)
+
 	// A rerun with --no-reset keeps the volume and succeeds.
-	r = p.picatest("up", "--no-reset", "--stable", "0s", "--format", "json", "--progress", "quiet")
+	r = p.picatest("up", "--no-reset", "--insecure", "--stable", "0s", "--format", "json", "--progress", "quiet")
 	assert.Equal(t, r.ExitCode, 0, r)
 	var report struct {
 		Result   string

@@ -26,6 +26,7 @@ type upReport struct {
 	ExampleSecrets []transforms.Change `json:"example_secrets"`
 	Warnings       []string            `json:"warnings,omitempty"`
 	Failure        *failureReport      `json:"failure,omitempty"`
+	checkResult                        // smoke and logs sections (SPEC §6)
 }
 
 type serviceReport struct {
@@ -67,6 +68,24 @@ func newUpReport(tp *testProject, states []smoke.ServiceState, warnings []string
 	return r
 }
 
+// failChecks records the smoke checks and log scan; a failed check fails
+// the report.
+func (r *upReport) failChecks(res checkResult, d time.Duration) {
+	r.checkResult, r.Duration = res, d.Round(time.Millisecond).String()
+	svc, reason := res.failure()
+	if svc == "" {
+		return
+	}
+	r.Result = "failed"
+	f := &failureReport{Service: svc, Reason: reason}
+	for _, s := range r.Services {
+		if s.Service == svc {
+			f.State, f.Health = s.State, s.Health
+		}
+	}
+	r.Failure = f
+}
+
 func (r *upReport) fail(werr *smoke.WaitError) {
 	r.Result = "failed"
 	r.Failure = &failureReport{
@@ -81,13 +100,7 @@ func (r *upReport) fail(werr *smoke.WaitError) {
 func testURLs(s types.ServiceConfig, testDomain string) []string {
 	var urls []string
 	for key, rule := range verify.TraefikRules(s.Labels) {
-		scheme := "http"
-		router := strings.TrimSuffix(key, ".rule")
-		if v, ok := s.Labels[router+".tls"]; ok && v != "false" {
-			scheme = "https"
-		} else if _, ok := s.Labels[router+".tls.certresolver"]; ok {
-			scheme = "https"
-		}
+		scheme := smoke.RouterScheme(s.Labels, strings.TrimSuffix(key, ".rule"))
 		for _, h := range smoke.UnderDomain(smoke.RuleHosts(rule), testDomain) {
 			urls = append(urls, scheme+"://"+h+"/")
 		}
@@ -118,6 +131,7 @@ func (r *upReport) print(w io.Writer, format string, redact *redactor) error {
 		fmt.Fprintf(&b, "\n  %s: %s", c.Where, c.New)
 	}
 	b.WriteString(" (details: docker picatest config --diff)\n")
+	r.checkResult.print(&b)
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(&b, "WARNING: %s\n", warn)
 	}

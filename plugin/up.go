@@ -30,6 +30,7 @@ type upOptions struct {
 	waitTimeout time.Duration
 	stable      time.Duration
 	format      string
+	checks      checkOptions
 }
 
 func newUpCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOptions) *cobra.Command {
@@ -41,8 +42,9 @@ func newUpCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOptio
 (engine, test-host guard, lock, owner, transforms, external networks), reset
 (down -v --remove-orphans, external volumes removed and re-created empty),
 build and pull in parallel, start, wait until running and healthy, a
-stability window, then a report. On failure the deployment is left running
-for debugging.
+stability window, smoke checks through Traefik (--proxy / PICATEST_PROXY,
+see 'docker picatest smoke --help') and a log scan, then a report. On
+failure the deployment is left running for debugging.
 
 Exit codes: 0 healthy, 1 the test failed, 2 invalid input, 3 refused by a
 safety rule, 130 interrupted.`,
@@ -66,6 +68,7 @@ safety rule, 130 interrupted.`,
 	f.DurationVar(&opts.waitTimeout, "wait-timeout", 5*time.Minute, "Maximum time to wait for running and healthy containers")
 	f.DurationVar(&opts.stable, "stable", 5*time.Second, "Time after all are ready during which no container may exit or restart")
 	f.StringVar(&opts.format, "format", "text", "Format of the report. Values: [text | json]")
+	opts.checks.addFlags(f, true)
 	return cmd
 }
 
@@ -95,6 +98,10 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 		return err
 	}
 	p := tp.Project
+	chk, err := prepareChecks(tp, opts.checks)
+	if err != nil {
+		return err
+	}
 	plan := newUpPlan(p, opts)
 	if opts.dryRun {
 		return plan.print(dockerCli.Out(), tp)
@@ -177,12 +184,21 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 		report.fail(werr)
 	} else if waitErr != nil {
 		return waitErr
+	} else {
+		res, err := chk.run(ctx, dockerCli, p.Name, opts.waitTimeout, serviceHealth(states))
+		if err != nil {
+			return err
+		}
+		report.failChecks(res, time.Since(started))
 	}
 	if err := report.print(dockerCli.Out(), opts.format, tp.Redact); err != nil {
 		return err
 	}
-	if report.Failure != nil {
+	if werr != nil {
 		return withCode(ExitFailed, fmt.Errorf("test failed: service %s: %s\nThe deployment is left running for debugging: 'docker picatest logs %s', 'docker picatest status'; 'docker picatest down' removes it", werr.Service, werr.Reason, werr.Service))
+	}
+	if err := checksError(report.checkResult); err != nil {
+		return err
 	}
 	if opts.follow {
 		consumer := formatter.NewLogConsumer(ctx, dockerCli.Out(), dockerCli.Err(), dockerCli.Out().IsTerminal(), true, false)
