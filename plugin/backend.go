@@ -22,6 +22,7 @@ type Backend interface {
 	Down(ctx context.Context, projectName string, options api.DownOptions) error
 	Ps(ctx context.Context, projectName string, options api.PsOptions) ([]api.ContainerSummary, error)
 	Logs(ctx context.Context, projectName string, consumer api.LogConsumer, options api.LogOptions) error
+	Push(ctx context.Context, project *types.Project, options api.PushOptions) error
 }
 
 // BackendFunc creates the Backend for a Docker CLI, rendering progress in

@@ -39,6 +39,9 @@ func (f *fakeBackend) Ps(context.Context, string, api.PsOptions) ([]api.Containe
 func (f *fakeBackend) Logs(context.Context, string, api.LogConsumer, api.LogOptions) error {
 	return nil
 }
+func (f *fakeBackend) Push(context.Context, *types.Project, api.PushOptions) error {
+	return nil
+}
 
 // run executes `docker picatest args...` with the fake backend and returns
 // stdout, stderr and the exit code.

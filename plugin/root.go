@@ -131,6 +131,7 @@ Exit codes: 0 success, 1 the test or operation failed, 2 invalid input,
 		newLogsCommand(dockerCli, newBackend, opts),
 		newConfigCommand(dockerCli, newBackend, opts),
 		newSmokeCommand(dockerCli, newBackend, opts),
+		newPushCommand(dockerCli, newBackend, opts),
 	)
 	for _, sub := range cmd.Commands() {
 		opts.addFlags(sub.Flags(), sub.Name() != "logs")

@@ -1,0 +1,258 @@
+package e2e
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+)
+
+// The registry of the push tests (testdata/registry/start.sh).
+const (
+	registryAddr     = "127.0.0.1:5000"
+	registryUser     = "picatest"
+	registryPassword = "picatest-pass"
+)
+
+// startRegistry starts the test registry (installed on first use) and
+// waits until it answers.
+func startRegistry(t *testing.T) {
+	t.Helper()
+	out, err := exec.Command("../testdata/registry/start.sh").CombinedOutput()
+	assert.NilError(t, err, "starting the registry: %s", out)
+}
+
+// withDockerConfig gives the project a DOCKER_CONFIG of its own, holding the
+// plugins of the run and the given config.json, so that a login never
+// touches the shared one. It returns the folder.
+func (p *project) withDockerConfig(configJSON string) string {
+	p.t.Helper()
+	dir := p.t.TempDir()
+	assert.NilError(p.t, os.Symlink(filepath.Join(dockerConfig, "cli-plugins"), filepath.Join(dir, "cli-plugins")))
+	assert.NilError(p.t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(configJSON), 0o600))
+	// The last DOCKER_CONFIG in the environment wins.
+	p.Env = append(p.Env, "DOCKER_CONFIG="+dir)
+	return dir
+}
+
+// login runs a real `docker login` to the test registry in the project's
+// own DOCKER_CONFIG.
+func (p *project) login() {
+	p.t.Helper()
+	p.withDockerConfig("{}\n")
+	cmd := exec.Command("docker", "login", "-u", registryUser, "--password-stdin", registryAddr)
+	cmd.Env = append(cleanEnv(), p.Env...)
+	cmd.Stdin = strings.NewReader(registryPassword)
+	out, err := cmd.CombinedOutput()
+	assert.NilError(p.t, err, "docker login: %s", out)
+}
+
+// pushImage is the image the TestPush scenario builds and pushes.
+func (p *project) pushImage() (ref, repo, tag string) {
+	repo = "picatest-e2e/" + p.Name
+	return registryAddr + "/" + repo + ":1.0", repo, "1.0"
+}
+
+// registryGet reads the registry API with the test credentials.
+func registryGet(t *testing.T, path string, accept ...string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "http://"+registryAddr+path, nil)
+	assert.NilError(t, err)
+	req.SetBasicAuth(registryUser, registryPassword)
+	if len(accept) > 0 {
+		req.Header.Set("Accept", strings.Join(accept, ", "))
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	assert.NilError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	assert.NilError(t, err)
+	return resp.StatusCode, resp.Header, b
+}
+
+// deleteFromRegistry removes repo:tag from the registry, if there.
+func deleteFromRegistry(t *testing.T, repo, tag string) {
+	code, h, _ := registryGet(t, "/v2/"+repo+"/manifests/"+tag, "application/vnd.docker.distribution.manifest.v2+json")
+	if code != http.StatusOK {
+		return
+	}
+	req, err := http.NewRequest(http.MethodDelete, "http://"+registryAddr+"/v2/"+repo+"/manifests/"+h.Get("Docker-Content-Digest"), nil)
+	assert.NilError(t, err)
+	req.SetBasicAuth(registryUser, registryPassword)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+	}
+}
+
+// pushScenario is a TestPush project with its image cleaned up before and
+// after, in the registry and on the engine.
+func pushScenario(t *testing.T) (*project, string) {
+	p := newProject(t, "TestPush")
+	image, repo, tag := p.pushImage()
+	p.cleanupEngine(nil, image)
+	deleteFromRegistry(t, repo, tag)
+	t.Cleanup(func() { deleteFromRegistry(t, repo, tag) })
+	return p, image
+}
+
+type pushReport struct {
+	Result   string
+	Registry string
+	Commit   string
+	DryRun   bool `json:"dry_run"`
+	Images   []struct{ Service, Image, Digest string }
+	Skipped  []struct{ Service, Image, Reason string }
+}
+
+func TestPush(t *testing.T) {
+	skipShort(t)
+	startRegistry(t)
+
+	t.Run("not logged in", func(t *testing.T) {
+		p, _ := pushScenario(t)
+		p.withDockerConfig("{}\n")
+		r := p.picatest("push", "--build")
+		assert.Equal(t, r.ExitCode, 1, r)
+		assert.Check(t, is.Contains(r.Stderr, "docker login "+registryAddr), r)
+		assert.Check(t, !strings.Contains(r.Stderr, "Building"), "nothing is built before the checks")
+	})
+
+	t.Run("wrong password", func(t *testing.T) {
+		p, _ := pushScenario(t)
+		// docker login itself refuses a wrong password: write the config.
+		auth := base64.StdEncoding.EncodeToString([]byte(registryUser + ":not-the-password"))
+		p.withDockerConfig(fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, registryAddr, auth))
+		r := p.picatest("push", "--build")
+		assert.Equal(t, r.ExitCode, 1, r)
+		assert.Check(t, is.Contains(r.Stderr, "refuses the credentials"), r)
+		assert.Check(t, is.Contains(r.Stderr, "docker login "+registryAddr), r)
+	})
+
+	t.Run("registry down", func(t *testing.T) {
+		p, _ := pushScenario(t)
+		p.login()
+		out, err := exec.Command("../testdata/registry/stop.sh").CombinedOutput()
+		assert.NilError(t, err, "%s", out)
+		t.Cleanup(func() { startRegistry(t) })
+		r := p.picatest("push", "--build")
+		assert.Equal(t, r.ExitCode, 1, r)
+		assert.Check(t, is.Contains(r.Stderr, "the registry "+registryAddr+" cannot be reached"), r)
+		assert.Check(t, !strings.Contains(r.Stderr, "docker login"), "unreachable is not a login problem: %s", r.Stderr)
+	})
+
+	t.Run("dirty tree", func(t *testing.T) {
+		p, image := pushScenario(t)
+		p.login()
+		assert.NilError(t, os.WriteFile(filepath.Join(p.Dir, "notes.txt"), []byte("work in progress\n"), 0o644))
+		assert.NilError(t, os.WriteFile(filepath.Join(p.Dir, "app", "Dockerfile"), []byte("FROM picatest-test/app:1\n"), 0o644))
+		r := p.picatest("push", "--build")
+		assert.Equal(t, r.ExitCode, 3, r)
+		assert.Check(t, is.Contains(r.Stderr, "notes.txt"), r)
+		assert.Check(t, is.Contains(r.Stderr, "app/Dockerfile"), r)
+		assert.Check(t, is.Contains(r.Stderr, "--allow-dirty"), r)
+		assert.Equal(t, p.docker("image", "inspect", image).ExitCode, 1, "nothing was built")
+
+		r = p.picatest("push", "--allow-dirty", "--dry-run", "--format", "json")
+		assert.Equal(t, r.ExitCode, 1, "the image does not exist yet: %s", r)
+		assert.Check(t, is.Contains(r.Stderr, "--build"), r)
+	})
+
+	t.Run("after up", func(t *testing.T) {
+		p, image := pushScenario(t)
+		p.login()
+		up := p.picatest("up", "--yes", "--stable", "0s", "--progress", "quiet")
+		assert.Equal(t, up.ExitCode, 0, up)
+		assert.Equal(t, p.inspect(image, `{{index .Config.Labels "net.picasoft.picatest.test-build"}}`), "true")
+		assert.Check(t, is.Contains(p.inspect(image, "{{json .Config.Env}}"), "PUBLIC_URL=https://app.test.picasoft.net/"), "the test build has the test URL")
+		r := p.picatest("push")
+		assert.Equal(t, r.ExitCode, 3, r)
+		assert.Check(t, is.Contains(r.Stderr, image), r)
+		assert.Check(t, is.Contains(r.Stderr, "built by a test"), r)
+		assert.Check(t, is.Contains(r.Stderr, "--build"), r)
+		code, _, _ := registryGet(t, "/v2/picatest-e2e/"+p.Name+"/manifests/1.0")
+		assert.Equal(t, code, http.StatusNotFound, "nothing was pushed")
+	})
+
+	t.Run("build", func(t *testing.T) {
+		p, image := pushScenario(t)
+		_, repo, tag := p.pushImage()
+		p.login()
+		before := p.snapshot()
+		// A test build first: --build replaces it by the production build.
+		up := p.picatest("up", "--yes", "--stable", "0s", "--progress", "quiet")
+		assert.Equal(t, up.ExitCode, 0, up)
+
+		r := p.picatest("push", "--build", "--format", "json", "--progress", "quiet")
+		assert.Equal(t, r.ExitCode, 0, r)
+		var report pushReport
+		assert.NilError(t, json.Unmarshal([]byte(r.Stdout), &report), r.Stdout)
+		assert.Equal(t, report.Result, "pushed")
+		assert.Equal(t, report.Commit, strings.TrimSpace(p.git("rev-parse", "HEAD")))
+		assert.Equal(t, len(report.Images), 1, r.Stdout)
+		assert.Equal(t, report.Images[0].Service, "app")
+		assert.Equal(t, report.Images[0].Image, image)
+		assert.Check(t, strings.HasPrefix(report.Images[0].Digest, "sha256:"), r.Stdout)
+		// The official image in the same project is listed, never pushed.
+		assert.Equal(t, len(report.Skipped), 1, r.Stdout)
+		assert.Equal(t, report.Skipped[0].Service, "db")
+		assert.Equal(t, report.Skipped[0].Reason, "official image")
+		_, _, catalog := registryGet(t, "/v2/_catalog")
+		assert.Check(t, !strings.Contains(string(catalog), "postgres"), string(catalog))
+
+		// Read the manifest and its config back from the registry.
+		code, h, body := registryGet(t, "/v2/"+repo+"/manifests/"+tag, "application/vnd.docker.distribution.manifest.v2+json")
+		assert.Equal(t, code, http.StatusOK, string(body))
+		assert.Equal(t, h.Get("Docker-Content-Digest"), report.Images[0].Digest)
+		var manifest struct {
+			Config struct{ Digest string }
+		}
+		assert.NilError(t, json.Unmarshal(body, &manifest), string(body))
+		code, _, body = registryGet(t, "/v2/"+repo+"/blobs/"+manifest.Config.Digest)
+		assert.Equal(t, code, http.StatusOK, string(body))
+		var config struct {
+			Config struct {
+				Env    []string
+				Labels map[string]string
+			}
+		}
+		assert.NilError(t, json.Unmarshal(body, &config), string(body))
+		for k := range config.Config.Labels {
+			assert.Check(t, !strings.HasPrefix(k, "net.picasoft.picatest."), "test label %s in the pushed image", k)
+		}
+		assert.Check(t, is.Equal(config.Config.Labels["org.picasoft.public-url"], "https://app.picasoft.net/"))
+		assert.Check(t, is.Contains(config.Config.Env, "PUBLIC_URL=https://app.picasoft.net/"))
+		assert.Check(t, !strings.Contains(string(body), "test.picasoft.net"), "a test URL in the pushed image: %s", body)
+
+		// The local image is the production build now: a plain push works.
+		assert.Equal(t, p.inspect(image, `{{index .Config.Labels "net.picasoft.picatest.test-build"}}`), "")
+		r = p.picatest("push", "--progress", "quiet")
+		assert.Equal(t, r.ExitCode, 0, r)
+		assert.Check(t, is.Contains(r.Stdout, report.Images[0].Digest), r)
+		assert.Check(t, is.Contains(r.Stdout, "official image"), r)
+		p.assertTreeUnchanged(before)
+	})
+
+	t.Run("dry run", func(t *testing.T) {
+		p, image := pushScenario(t)
+		_, repo, tag := p.pushImage()
+		p.login()
+		r := p.picatest("push", "--build", "--dry-run")
+		assert.Equal(t, r.ExitCode, 0, r)
+		assert.Check(t, is.Contains(r.Stdout, "Would push"), r)
+		assert.Check(t, is.Contains(r.Stdout, image), r)
+		assert.Check(t, is.Contains(r.Stdout, "official image"), r)
+		assert.Equal(t, p.docker("image", "inspect", image).ExitCode, 1, "nothing was built")
+		code, _, body := registryGet(t, "/v2/"+repo+"/manifests/"+tag)
+		assert.Equal(t, code, http.StatusNotFound, "nothing was pushed: %s", body)
+	})
+}
