@@ -61,7 +61,7 @@ func (o configOptions) validate() error {
 }
 
 func runConfig(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts configOptions, services []string) error {
-	lo := loadOptions{services: services, labels: true}
+	lo := loadOptions{services: services, labels: true, files: opts.diff}
 	tp, err := root.loadTestProject(ctx, dockerCli, newBackend, lo)
 	if err != nil {
 		return err

@@ -47,6 +47,9 @@ type loadOptions struct {
 	services []string
 	// labels adds the test labels of a run started now (SPEC §3.4).
 	labels bool
+	// files keeps the original and rewritten text of every rewritten
+	// file, for config --diff (it reads the files a second time).
+	files bool
 }
 
 // loadTestProject loads the project as Compose does and applies the
@@ -108,11 +111,13 @@ func (o *rootOptions) loadTestProject(ctx context.Context, dockerCli command.Cli
 			return testurls.Transform(p, rw)
 		},
 		func(p *types.Project) (*types.Project, []transforms.Change, error) {
-			files, err := configfiles.Rewritten(p, rw, configfiles.Options{})
-			if err != nil {
-				return nil, nil, err
+			if lo.files {
+				files, err := configfiles.Rewritten(p, rw, configfiles.Options{})
+				if err != nil {
+					return nil, nil, err
+				}
+				tp.Files = files
 			}
-			tp.Files = files
 			return configfiles.Transform(p, rw, configfiles.Options{})
 		},
 	}
