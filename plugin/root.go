@@ -132,11 +132,14 @@ Exit codes: 0 success, 1 the test or operation failed, 2 invalid input,
 		newConfigCommand(dockerCli, newBackend, opts),
 		newSmokeCommand(dockerCli, newBackend, opts),
 		newPushCommand(dockerCli, newBackend, opts),
+		newCheckCommand(dockerCli, newBackend, opts),
 	)
 	for _, sub := range cmd.Commands() {
 		opts.addFlags(sub.Flags(), sub.Name() != "logs")
 	}
 	cmd.AddCommand(newVersionCommand(dockerCli))
+	cmd.AddCommand(newCompletionCommand(dockerCli))
+	addServiceCompletion(cmd, dockerCli, newBackend, opts)
 	return cmd
 }
 

@@ -1,0 +1,516 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/distribution/reference"
+	"github.com/docker/cli/cli/command"
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v4"
+
+	"github.com/picasoft/docker-picatest/smoke"
+	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
+	"github.com/picasoft/docker-picatest/transforms/verify"
+)
+
+type checkCmdOptions struct {
+	format string
+}
+
+func newCheckCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOptions) *cobra.Command {
+	opts := checkCmdOptions{}
+	cmd := &cobra.Command{
+		Use:   "check [OPTIONS]",
+		Short: "Review the service folder against Picasoft's conventions, without an engine",
+		Long: `Reviews the Compose project statically (no engine, no transform) against the
+conventions of the service folders:
+  - every image has an explicit tag other than "latest";
+  - a service with build has an image named under the home registry;
+  - every secrets file (a *.secrets file, or a file with a .example sibling)
+    has a .example, and the real one is ignored by git, never tracked;
+  - every Traefik-routed service has a healthcheck in the Compose file;
+  - Traefik rules are on the production domain (a test URL is an error);
+  - traefik.docker.network names a network of the service, and a routed
+    service is on an external network.
+Each finding has a severity (error or warning), the Compose file and line,
+and a hint.
+
+Exit codes: 0 no error (warnings allowed), 1 at least one error, 2 invalid
+input (flags, Compose file).`,
+		Example: `  docker picatest check
+  docker picatest -f compose.yml check --format json`,
+		Args: cobra.NoArgs,
+		RunE: adapt(func(ctx context.Context, args []string) error {
+			if err := opts.validate(); err != nil {
+				return err
+			}
+			return runCheck(ctx, dockerCli, newBackend, root, opts)
+		}),
+	}
+	cmd.Flags().StringVar(&opts.format, "format", "text", "Format of the findings. Values: [text | json]")
+	return cmd
+}
+
+// validate checks the flag values.
+func (o checkCmdOptions) validate() error {
+	if o.format != "text" && o.format != "json" {
+		return invalidf("--format %q is not supported: use --format text or --format json", o.format)
+	}
+	return nil
+}
+
+// Severities of a finding.
+const (
+	severityError   = "error"
+	severityWarning = "warning"
+)
+
+// finding is one problem found by check.
+type finding struct {
+	Severity string `json:"severity"`
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Rule     string `json:"rule"`
+	Service  string `json:"service,omitempty"`
+	Message  string `json:"message"`
+	Hint     string `json:"hint,omitempty"`
+
+	// path locates the finding in the Compose files (keys from the root).
+	path []string
+}
+
+// checkReport is the JSON document of check --format json.
+type checkReport struct {
+	Project  string    `json:"project"`
+	Errors   int       `json:"errors"`
+	Warnings int       `json:"warnings"`
+	Findings []finding `json:"findings"`
+}
+
+func runCheck(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts checkCmdOptions) error {
+	p, err := root.loadPushProject(ctx, dockerCli, newBackend)
+	if err != nil {
+		return err
+	}
+	settings, err := root.settingsOptions.resolve(p.WorkingDir, os.Getenv)
+	if err != nil {
+		return err
+	}
+	findings := checkProject(p, settings, gitRepoChecker{})
+	locateFindings(p, findings)
+	sortFindings(findings)
+
+	report := checkReport{Project: p.Name, Findings: findings}
+	if report.Findings == nil {
+		report.Findings = []finding{}
+	}
+	for _, f := range findings {
+		if f.Severity == severityError {
+			report.Errors++
+		} else {
+			report.Warnings++
+		}
+	}
+	if opts.format == "json" {
+		enc := json.NewEncoder(dockerCli.Out())
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(report); err != nil {
+			return err
+		}
+	} else {
+		printCheckText(dockerCli.Out(), report)
+	}
+	if report.Errors > 0 {
+		return withCode(ExitFailed, fmt.Errorf("check found %s in project %s: fix them, then run 'docker picatest check' again", plural(report.Errors, "error"), p.Name))
+	}
+	return nil
+}
+
+func printCheckText(w io.Writer, r checkReport) {
+	for _, f := range r.Findings {
+		loc := f.File
+		if f.Line > 0 {
+			loc = fmt.Sprintf("%s:%d", f.File, f.Line)
+		}
+		line := fmt.Sprintf("%-7s  %s  %s", strings.ToUpper(f.Severity), loc, f.Message)
+		if f.Hint != "" {
+			line += " (" + f.Hint + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
+	if len(r.Findings) == 0 {
+		fmt.Fprintf(w, "project %s: no findings, it follows the conventions\n", r.Project)
+		return
+	}
+	fmt.Fprintf(w, "project %s: %s, %s\n", r.Project, plural(r.Errors, "error"), plural(r.Warnings, "warning"))
+}
+
+// gitChecker answers the git questions of check; the zero gitRepoChecker
+// asks git, a test may answer itself.
+type gitChecker interface {
+	// status reports whether path is in a git work tree, tracked, and
+	// ignored.
+	status(path string) (inRepo, tracked, ignored bool)
+}
+
+type gitRepoChecker struct{}
+
+func (gitRepoChecker) status(path string) (inRepo, tracked, ignored bool) {
+	dir := filepath.Dir(path)
+	if git(dir, "rev-parse", "--is-inside-work-tree") != "true" {
+		return false, false, false
+	}
+	tracked = exec.Command("git", "-C", dir, "ls-files", "--error-unmatch", "--", path).Run() == nil
+	ignored = exec.Command("git", "-C", dir, "check-ignore", "-q", "--", path).Run() == nil
+	return true, tracked, ignored
+}
+
+// checkProject returns the findings on p (unlocated, unsorted).
+func checkProject(p *types.Project, s Settings, g gitChecker) []finding {
+	var out []finding
+	add := func(f finding) { out = append(out, f) }
+	for _, name := range sortedServiceNames(p) {
+		svc := p.Services[name]
+		checkImage(name, svc, s, add)
+		checkTraefik(p, name, svc, s, add)
+	}
+	checkSecretsFiles(p, g, add)
+	return out
+}
+
+func checkImage(name string, svc types.ServiceConfig, s Settings, add func(finding)) {
+	if svc.Image == "" {
+		if svc.Build != nil {
+			add(finding{Severity: severityWarning, Rule: "build-without-image", Service: name,
+				Message: fmt.Sprintf("service %s is built but has no image name", name),
+				Hint:    fmt.Sprintf("add 'image: %s/<name>:<version>' so that 'docker picatest push' can publish it", s.Registry),
+				path:    []string{"services", name, "build"}})
+		}
+		return
+	}
+	named, err := reference.ParseNormalizedNamed(svc.Image)
+	if err != nil {
+		add(finding{Severity: severityError, Rule: "image-invalid", Service: name,
+			Message: fmt.Sprintf("service %s: invalid image reference %q: %v", name, svc.Image, err),
+			Hint:    "write the image as [registry/]name:tag",
+			path:    []string{"services", name, "image"}})
+		return
+	}
+	_, digested := named.(reference.Digested)
+	tagged, hasTag := named.(reference.Tagged)
+	switch {
+	case hasTag && tagged.Tag() == "latest":
+		add(finding{Severity: severityError, Rule: "image-latest", Service: name,
+			Message: fmt.Sprintf("service %s uses image %s with the tag latest", name, svc.Image),
+			Hint:    "pin an explicit version tag, so that test and production run the same image",
+			path:    []string{"services", name, "image"}})
+	case !hasTag && !digested:
+		add(finding{Severity: severityError, Rule: "image-untagged", Service: name,
+			Message: fmt.Sprintf("service %s uses image %s without a tag (latest is implied)", name, svc.Image),
+			Hint:    "add an explicit version tag, e.g. " + reference.FamiliarName(named) + ":1.0",
+			path:    []string{"services", name, "image"}})
+	}
+	if svc.Build != nil && !underRegistry(named, s.Registry) {
+		add(finding{Severity: severityError, Rule: "build-image-registry", Service: name,
+			Message: fmt.Sprintf("service %s is built but its image %s is not under the registry %s", name, svc.Image, s.Registry),
+			Hint:    fmt.Sprintf("name it %s/%s:<version>, or set the registry (--registry, PICATEST_REGISTRY, %s)", s.Registry, lastPathElem(named), SettingsFile),
+			path:    []string{"services", name, "image"}})
+	}
+}
+
+// underRegistry reports whether named is under registry (host[/path]), with
+// the domain matching of push.
+func underRegistry(named reference.Named, registry string) bool {
+	regHost, regPath, _ := strings.Cut(strings.TrimSuffix(registry, "/"), "/")
+	domain, path := reference.Domain(named), reference.Path(named)
+	return strings.EqualFold(domain, regHost) && (regPath == "" || strings.HasPrefix(path, regPath+"/"))
+}
+
+func lastPathElem(named reference.Named) string {
+	path := reference.Path(named)
+	return path[strings.LastIndex(path, "/")+1:]
+}
+
+// isTraefikRouted reports whether svc is routed by Traefik:
+// traefik.enable=true, or a router rule and traefik.enable not false.
+func isTraefikRouted(svc types.ServiceConfig) bool {
+	enable, set := "", false
+	for k, v := range svc.Labels {
+		if strings.EqualFold(k, "traefik.enable") {
+			enable, set = strings.ToLower(strings.TrimSpace(v)), true
+		}
+	}
+	if set && enable == "true" {
+		return true
+	}
+	return (!set || enable != "false") && len(verify.TraefikRules(svc.Labels)) > 0
+}
+
+func checkTraefik(p *types.Project, name string, svc types.ServiceConfig, s Settings, add func(finding)) {
+	if !isTraefikRouted(svc) {
+		return
+	}
+	if svc.HealthCheck == nil || svc.HealthCheck.Disable || len(svc.HealthCheck.Test) == 0 || svc.HealthCheck.Test[0] == "NONE" {
+		add(finding{Severity: severityWarning, Rule: "traefik-healthcheck", Service: name,
+			Message: fmt.Sprintf("service %s is routed by Traefik but has no healthcheck in the Compose file", name),
+			Hint:    "add a healthcheck so that 'up' waits for the service to be ready; if the image declares its own HEALTHCHECK this is fine, but check cannot read the image statically",
+			path:    []string{"services", name}})
+	}
+
+	rules := verify.TraefikRules(svc.Labels)
+	keys := make([]string, 0, len(rules))
+	for k := range rules {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, h := range smoke.RuleHosts(rules[k]) {
+			switch {
+			case len(smoke.UnderDomain([]string{h}, s.TestDomain)) > 0:
+				add(finding{Severity: severityError, Rule: "traefik-test-host", Service: name,
+					Message: fmt.Sprintf("service %s: Traefik rule %s routes the test host %s", name, k, h),
+					Hint:    fmt.Sprintf("write the production host (under %s): picatest rewrites it to the test domain in memory; a test URL in git is a mistake", s.ProdDomain),
+					path:    []string{"services", name, "labels", k}})
+			case len(smoke.UnderDomain([]string{h}, s.ProdDomain)) == 0:
+				add(finding{Severity: severityWarning, Rule: "traefik-foreign-host", Service: name,
+					Message: fmt.Sprintf("service %s: Traefik rule %s routes %s, not under the production domain %s", name, k, h, s.ProdDomain),
+					Hint:    fmt.Sprintf("use a host under %s (or set --prod-domain, PICATEST_PROD_DOMAIN, %s); this host is not rewritten for the test machine", s.ProdDomain, SettingsFile),
+					path:    []string{"services", name, "labels", k}})
+			}
+		}
+	}
+
+	// The networks of the service: by Compose key and by Docker name.
+	onNetwork := map[string]bool{}
+	external := false
+	for key := range svc.Networks {
+		onNetwork[key] = true
+		if n, ok := p.Networks[key]; ok {
+			if n.Name != "" {
+				onNetwork[n.Name] = true
+			}
+			if bool(n.External) {
+				external = true
+			}
+		}
+	}
+	if svc.NetworkMode != "" {
+		external = true // network_mode: the service is not on project networks; nothing to say
+	}
+	for k, v := range svc.Labels {
+		if !strings.EqualFold(k, "traefik.docker.network") {
+			continue
+		}
+		if !onNetwork[v] {
+			add(finding{Severity: severityWarning, Rule: "traefik-network", Service: name,
+				Message: fmt.Sprintf("service %s: label %s names network %s, which the service is not on", name, k, v),
+				Hint:    "set it to the Docker name of the external network Traefik is on, and add that network to the service",
+				path:    []string{"services", name, "labels", k}})
+		}
+	}
+	if !external {
+		add(finding{Severity: severityWarning, Rule: "traefik-external-network", Service: name,
+			Message: fmt.Sprintf("service %s is routed by Traefik but is on no external network", name),
+			Hint:    "add the external network Traefik is on (networks: {proxy: {external: true}}), or Traefik cannot reach it",
+			path:    []string{"services", name, "networks"}})
+	}
+}
+
+// secretsRef is a file referenced by env_file, secrets: or configs:.
+type secretsRef struct {
+	file    string
+	path    []string
+	service string
+}
+
+func checkSecretsFiles(p *types.Project, g gitChecker, add func(finding)) {
+	var refs []secretsRef
+	for _, name := range sortedServiceNames(p) {
+		for _, ef := range p.Services[name].EnvFiles {
+			refs = append(refs, secretsRef{file: ef.Path, path: []string{"services", name, "env_file"}, service: name})
+		}
+	}
+	for _, name := range sortedKeys(p.Secrets) {
+		if f := p.Secrets[name].File; f != "" {
+			refs = append(refs, secretsRef{file: f, path: []string{"secrets", name, "file"}})
+		}
+	}
+	for _, name := range sortedKeys(p.Configs) {
+		if f := p.Configs[name].File; f != "" {
+			refs = append(refs, secretsRef{file: f, path: []string{"configs", name, "file"}})
+		}
+	}
+	seen := map[string]bool{}
+	for _, r := range refs {
+		if !filepath.IsAbs(r.file) {
+			r.file = filepath.Join(p.WorkingDir, r.file)
+		}
+		if seen[r.file] || !examplesecrets.IsSecretsFile(r.file) {
+			continue
+		}
+		seen[r.file] = true
+		rel := relTo(p.WorkingDir, r.file)
+		if _, err := os.Stat(r.file + examplesecrets.ExampleSuffix); err != nil {
+			add(finding{Severity: severityError, Rule: "secrets-example", Service: r.service,
+				Message: fmt.Sprintf("secrets file %s has no %s", rel, rel+examplesecrets.ExampleSuffix),
+				Hint:    fmt.Sprintf("commit %s with the same keys and fake values: tests run on it, never on the real secrets", rel+examplesecrets.ExampleSuffix),
+				path:    r.path})
+		}
+		inRepo, tracked, ignored := g.status(r.file)
+		switch {
+		case !inRepo:
+		case tracked:
+			add(finding{Severity: severityError, Rule: "secrets-tracked", Service: r.service,
+				Message: fmt.Sprintf("real secrets file %s is tracked by git", rel),
+				Hint:    fmt.Sprintf("run 'git rm --cached %s', add it to .gitignore, and change the secrets it exposed", rel),
+				path:    r.path})
+		case !ignored:
+			add(finding{Severity: severityWarning, Rule: "secrets-not-ignored", Service: r.service,
+				Message: fmt.Sprintf("real secrets file %s is not ignored by git", rel),
+				Hint:    fmt.Sprintf("add %s (or *%s) to .gitignore so that it is never committed", filepath.Base(rel), examplesecrets.SecretsSuffix),
+				path:    r.path})
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// relTo returns path relative to dir when it is inside dir.
+func relTo(dir, path string) string {
+	if rel, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
+}
+
+// locateFindings sets File and Line of each finding from the Compose files
+// of p: the last file that defines the finding's path (a later file
+// overrides an earlier one), else the nearest defined parent; the first
+// Compose file and line 0 when nothing is found.
+func locateFindings(p *types.Project, findings []finding) {
+	type doc struct {
+		name string
+		root *yaml.Node
+	}
+	var docs []doc
+	for _, f := range p.ComposeFiles {
+		d := doc{name: relTo(p.WorkingDir, f)}
+		if b, err := os.ReadFile(f); err == nil {
+			var n yaml.Node
+			if yaml.Unmarshal(b, &n) == nil {
+				d.root = &n
+			}
+		}
+		docs = append(docs, d)
+	}
+	for i := range findings {
+		f := &findings[i]
+		if len(docs) > 0 {
+			f.File = docs[0].name
+		}
+		for depth := len(f.path); depth > 0 && f.Line == 0; depth-- {
+			for j := len(docs) - 1; j >= 0; j-- {
+				if line := yamlLine(docs[j].root, f.path[:depth]); line > 0 {
+					f.File, f.Line = docs[j].name, line
+					break
+				}
+			}
+		}
+	}
+}
+
+// yamlLine returns the line of the key at path in the document n, 0 when
+// absent. A label key is also found in the list form of labels
+// ("- key=value"), and the last element of a path may be a dotted key.
+func yamlLine(n *yaml.Node, path []string) int {
+	if n == nil {
+		return 0
+	}
+	n = resolveAlias(n)
+	if n.Kind == yaml.DocumentNode {
+		if len(n.Content) == 0 {
+			return 0
+		}
+		n = resolveAlias(n.Content[0])
+	}
+	line := 0
+	for _, key := range path {
+		n = resolveAlias(n)
+		switch n.Kind {
+		case yaml.MappingNode:
+			found := false
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == key {
+					line = n.Content[i].Line
+					n = n.Content[i+1]
+					found = true
+					break
+				}
+			}
+			if !found {
+				return 0
+			}
+		case yaml.SequenceNode:
+			found := false
+			for _, item := range n.Content {
+				item = resolveAlias(item)
+				if item.Kind == yaml.ScalarNode && (item.Value == key || strings.HasPrefix(item.Value, key+"=")) {
+					line = item.Line
+					n = item
+					found = true
+					break
+				}
+			}
+			if !found {
+				return 0
+			}
+		default:
+			return 0
+		}
+	}
+	return line
+}
+
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+// sortFindings orders findings by file, line, severity (errors first),
+// rule and message.
+func sortFindings(fs []finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Severity != b.Severity {
+			return a.Severity == severityError
+		}
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		return a.Message < b.Message
+	})
+}

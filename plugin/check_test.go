@@ -1,0 +1,151 @@
+package plugin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/docker/cli/cli/command"
+	"github.com/docker/compose/v5/pkg/compose"
+	"go.yaml.in/yaml/v4"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+)
+
+// runReal executes `docker picatest args...` with the real Compose SDK
+// loader (no engine is needed to load a project) and returns stdout,
+// stderr and the exit code.
+func runReal(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	for _, env := range []string{"PICATEST_PROD_DOMAIN", "PICATEST_TEST_DOMAIN", "PICATEST_REGISTRY", "COMPOSE_FILE", "COMPOSE_PROJECT_NAME", "COMPOSE_PROFILES"} {
+		t.Setenv(env, "")
+	}
+	var out, errOut bytes.Buffer
+	dockerCli, err := command.NewDockerCli(
+		command.WithOutputStream(&out),
+		command.WithErrorStream(&errOut),
+		command.WithInputStream(io.NopCloser(strings.NewReader(""))),
+	)
+	assert.NilError(t, err)
+	cmd := RootCommand(dockerCli, func(c command.Cli, _ string) (Backend, error) {
+		return compose.NewComposeService(c)
+	})
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	err = cmd.ExecuteContext(context.Background())
+	if err != nil {
+		errOut.WriteString(err.Error())
+	}
+	return out.String(), errOut.String(), exitCode(err)
+}
+
+// fixture copies testdata/check/<name> into a fresh git work tree (when git
+// is installed) and returns its path.
+func fixture(t *testing.T, name string) (dir string, hasGit bool) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), name)
+	assert.NilError(t, os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "check", name))))
+	if _, err := exec.LookPath("git"); err != nil {
+		return dir, false
+	}
+	out, err := exec.Command("git", "-C", dir, "init", "-q").CombinedOutput()
+	assert.NilError(t, err, string(out))
+	return dir, true
+}
+
+func checkJSON(t *testing.T, dir string) (checkReport, string, int) {
+	t.Helper()
+	stdout, stderr, code := runReal(t, "-f", filepath.Join(dir, "compose.yaml"), "check", "--format", "json")
+	var r checkReport
+	assert.NilError(t, json.Unmarshal([]byte(stdout), &r), "stdout: %s\nstderr: %s", stdout, stderr)
+	return r, stderr, code
+}
+
+func TestCheckGoodFixtureHasNoFindings(t *testing.T) {
+	dir, _ := fixture(t, "good")
+	r, stderr, code := checkJSON(t, dir)
+	assert.Equal(t, code, 0, stderr)
+	assert.Check(t, is.Len(r.Findings, 0), "%+v", r.Findings)
+
+	stdout, stderr, code := runReal(t, "-f", filepath.Join(dir, "compose.yaml"), "check")
+	assert.Equal(t, code, 0, stderr)
+	assert.Check(t, is.Contains(stdout, "no findings"))
+}
+
+func TestCheckBadFixtureReportsEachRule(t *testing.T) {
+	dir, hasGit := fixture(t, "bad")
+	// A real secrets file committed by mistake, and one not ignored.
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "db.secrets"), []byte("hunter2\n"), 0o600))
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "app.secrets"), []byte("TOKEN=x\n"), 0o600))
+	if hasGit {
+		out, err := exec.Command("git", "-C", dir, "add", "db.secrets").CombinedOutput()
+		assert.NilError(t, err, string(out))
+	}
+
+	r, stderr, code := checkJSON(t, dir)
+	assert.Equal(t, code, ExitFailed, stderr)
+	assert.Check(t, is.Contains(stderr, "check found"))
+
+	type key struct{ severity, rule, service string }
+	got := map[key]finding{}
+	for _, f := range r.Findings {
+		got[key{f.Severity, f.Rule, f.Service}] = f
+		assert.Check(t, f.File == "compose.yaml", "%+v", f)
+		assert.Check(t, f.Hint != "", "%+v", f)
+	}
+	want := map[key]int{ // line in compose.yaml
+		{severityError, "image-untagged", "web"}:             3,
+		{severityError, "traefik-test-host", "web"}:          6,
+		{severityWarning, "traefik-foreign-host", "web"}:     6,
+		{severityWarning, "traefik-network", "web"}:          7,
+		{severityWarning, "traefik-healthcheck", "web"}:      2,
+		{severityWarning, "traefik-external-network", "web"}: 2,
+		{severityError, "image-latest", "app"}:               10,
+		{severityError, "build-image-registry", "app"}:       10,
+		{severityError, "secrets-example", "app"}:            11,
+		{severityWarning, "build-without-image", "worker"}:   13,
+	}
+	if hasGit {
+		want[key{severityWarning, "secrets-not-ignored", "app"}] = 11
+		want[key{severityError, "secrets-tracked", ""}] = 19
+	}
+	for k, line := range want {
+		f, ok := got[k]
+		if assert.Check(t, ok, "missing %+v in %+v", k, r.Findings) {
+			assert.Check(t, is.Equal(f.Line, line), "%+v", f)
+		}
+	}
+	assert.Check(t, is.Len(r.Findings, len(want)), "%+v", r.Findings)
+	assert.Check(t, is.Equal(r.Errors+r.Warnings, len(r.Findings)))
+	assert.Check(t, sort.SliceIsSorted(r.Findings, func(i, j int) bool { return r.Findings[i].Line < r.Findings[j].Line }))
+
+	stdout, _, code := runReal(t, "-f", filepath.Join(dir, "compose.yaml"), "check")
+	assert.Equal(t, code, ExitFailed)
+	assert.Check(t, is.Contains(stdout, "ERROR    compose.yaml:3  service web uses image nginx without a tag"))
+	assert.Check(t, is.Contains(stdout, "WARNING  compose.yaml:2  service web is routed by Traefik but has no healthcheck"))
+	assert.Check(t, is.Contains(stdout, "cannot read the image statically"))
+	assert.Check(t, is.Contains(stdout, "project bad: "))
+}
+
+func TestCheckRejectsUnknownFormat(t *testing.T) {
+	_, stderr, code := run(t, &fakeBackend{}, "check", "--format", "yaml")
+	assert.Equal(t, code, ExitInvalid)
+	assert.Check(t, is.Contains(stderr, "--format text or --format json"))
+}
+
+func TestYAMLLineFindsLabelsInBothForms(t *testing.T) {
+	src := "services:\n  a:\n    labels:\n      traefik.enable: \"true\"\n  b:\n    labels:\n      - traefik.enable=true\n"
+	var n yaml.Node
+	assert.NilError(t, yaml.Unmarshal([]byte(src), &n))
+	assert.Equal(t, yamlLine(&n, []string{"services", "a", "labels", "traefik.enable"}), 4)
+	assert.Equal(t, yamlLine(&n, []string{"services", "b", "labels", "traefik.enable"}), 7)
+	assert.Equal(t, yamlLine(&n, []string{"services", "c"}), 0)
+}
