@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"os"
+	"os/user"
 	"strings"
 	"time"
 
@@ -38,7 +39,7 @@ func guardDestructive(ctx context.Context, dockerCli command.Cli, settings Setti
 	if err != nil {
 		return nil, err
 	}
-	me := testlabels.OwnerFromEnv(os.Getenv)
+	me := currentOwner()
 	host, _ := os.Hostname()
 	release, err = acquireLock(ctx, lockDir(), daemon, project, lockWait(), lockInfo{
 		User:    me,
@@ -60,4 +61,16 @@ func guardDestructive(ctx context.Context, dockerCli command.Cli, settings Setti
 // commandLine is the command as the user typed it, for the lock holder.
 func commandLine() string {
 	return "docker " + strings.Join(os.Args[1:], " ")
+}
+
+// currentOwner is the owner of a test run: SUDO_USER, else USER, else the
+// account running the plugin (cron and some shells set neither).
+func currentOwner() string {
+	if o := testlabels.OwnerFromEnv(os.Getenv); o != "" {
+		return o
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
 }

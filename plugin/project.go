@@ -169,7 +169,7 @@ func loadError(err error, files []string) error {
 func testLabelsFor(dir string, now time.Time) testlabels.Labels {
 	branch, commit := gitHead(dir)
 	return testlabels.Labels{
-		Owner:   testlabels.OwnerFromEnv(os.Getenv),
+		Owner:   currentOwner(),
 		Branch:  branch,
 		Commit:  commit,
 		Started: now,
