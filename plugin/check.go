@@ -45,10 +45,12 @@ Each finding has a severity (error or warning), the Compose file and line,
 and a hint.
 
 Exit codes: 0 no error (warnings allowed), 1 at least one error, 2 invalid
-input (flags, Compose file).`,
+input (flags, Compose file), 130 interrupted. Never 3: check needs no engine
+and changes nothing.`,
 		Example: `  docker picatest check
-  docker picatest -f compose.yml check --format json`,
-		Args: cobra.NoArgs,
+  docker picatest check --format json
+  docker picatest -f compose.yml -f compose.override.yml check`,
+		Args: noArgs,
 		RunE: adapt(func(ctx context.Context, args []string) error {
 			if err := opts.validate(); err != nil {
 				return err

@@ -27,7 +27,8 @@ and the service names of the project complete as in 'docker compose'.
 If your shell already completes 'docker' with a script from 'docker completion',
 nothing more is needed; otherwise load this one.
 
-Exit codes: 0 printed, 2 invalid input (unknown shell).`,
+Exit codes: 0 printed, 1 failed (output not writable), 2 invalid input
+(unknown shell). Never 3.`,
 		Example: `  source <(docker picatest completion bash)
   docker picatest completion zsh > "${fpath[1]}/_docker"
   docker picatest completion fish > ~/.config/fish/completions/docker.fish`,

@@ -27,6 +27,16 @@ func newConfigCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootO
 	cmd := &cobra.Command{
 		Use:   "config [OPTIONS] [SERVICE...]",
 		Short: "Print the transformed Compose model, as 'docker compose config' does",
+		Long: `Loads the Compose project as Compose does, applies the transforms of the
+test machine in memory (test URLs, example secrets, rewritten config files,
+test labels) and prints the result, with real secret values masked. Nothing
+is written and no engine is needed. --diff prints a unified diff of the
+model and of every rewritten file, then the rewrites and example secrets
+used; --services prints the service names.
+
+Exit codes: 0 printed, 1 failed, 2 invalid input (flags, Compose file,
+missing example secret, broken transform assertion), 130 interrupted.
+Never 3: config changes nothing, so no safety rule applies.`,
 		Example: `  docker picatest config
   docker picatest config --diff
   docker picatest -f compose.yml config --format json`,

@@ -17,15 +17,17 @@ func newDownCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOpt
 	opts := downOptions{}
 	cmd := &cobra.Command{
 		Use:   "down [OPTIONS]",
-		Short: "Remove the test deployment (down -v --remove-orphans; external volumes are kept)",
+		Short: "Remove the test deployment and its volumes; external volumes are kept",
 		Long: `Removes the test deployment: containers, networks and the project's own
 volumes (down -v --remove-orphans). External volumes are kept.
 
 Exit codes: 0 removed, 1 failed, 2 invalid input, 3 refused by a safety rule
-(not a test host, lock held, deployment owned by someone else).`,
+(not a test host, lock held, deployment owned by someone else), 130
+interrupted.`,
 		Example: `  docker picatest down
+  docker picatest -p pad down
   docker picatest -p pad down --takeover`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: adapt(func(ctx context.Context, args []string) error {
 			return runDown(ctx, dockerCli, newBackend, root, opts)
 		}),

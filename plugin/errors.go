@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	dockercli "github.com/docker/cli/cli"
@@ -67,4 +68,12 @@ func adapt(fn runFunc) func(cmd *cobra.Command, args []string) error {
 		}
 		return err
 	}
+}
+
+// noArgs is cobra.NoArgs with the exit code of invalid input.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return invalidf("%q accepts no arguments, got %q\nSee 'docker %s --help'.", strings.TrimPrefix(cmd.CommandPath(), "docker "), args, strings.TrimPrefix(cmd.CommandPath(), "docker "))
+	}
+	return nil
 }

@@ -21,8 +21,15 @@ func newLogsCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOpt
 	cmd := &cobra.Command{
 		Use:   "logs [OPTIONS] [SERVICE...]",
 		Short: "Show the logs of the test deployment (Compose logs)",
+		Long: `Shows the logs of the containers of the test deployment, as 'docker compose
+logs' does. With -p and no Compose file, the deployment is found by its
+project name alone. -f is --follow here; name a Compose file with --file.
+
+Exit codes: 0 shown, 1 failed (engine unreachable), 2 invalid input, 130
+interrupted. Never 3: logs only reads.`,
 		Example: `  docker picatest logs -f
-  docker picatest logs --tail 50 pad`,
+  docker picatest logs --tail 50 pad
+  docker picatest -p pad logs --since 10m`,
 		RunE: adapt(func(ctx context.Context, args []string) error {
 			return runLogs(ctx, dockerCli, newBackend, root, opts, args)
 		}),

@@ -74,6 +74,8 @@ func TestFlagErrorsAreInvalidInput(t *testing.T) {
 		{[]string{"config", "--diff", "--format", "json"}, "--diff prints a text diff"},
 		{[]string{"config", "--no-such-flag"}, "unknown flag: --no-such-flag"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"version", "x"}, "accepts no arguments"},
+		{[]string{"down", "x"}, "accepts no arguments"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

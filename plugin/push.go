@@ -56,7 +56,7 @@ builds nothing and uploads nothing.
 
 Exit codes: 0 pushed, 1 failed (not logged in, registry unreachable, image
 missing, upload failed), 2 invalid input, 3 refused by a safety rule (dirty
-tree, test build).`,
+tree, test build), 130 interrupted.`,
 		Example: `  docker picatest push --build
   docker picatest push --dry-run
   docker picatest push --registry registry.example.org --format json pad`,

@@ -104,7 +104,11 @@ in memory for the test machine (test URLs, example secrets, test labels) and
 drives Compose with it. The working tree is never written.
 
 Exit codes: 0 success, 1 the test or operation failed, 2 invalid input,
-3 refused by a safety rule, 130 interrupted.`,
+3 refused by a safety rule, 130 interrupted. The --help of each command
+says which of them it returns.`,
+		Example: `  docker picatest up
+  docker picatest status
+  docker picatest -f compose.yml config --diff`,
 		SilenceUsage:     true,
 		SilenceErrors:    true,
 		TraverseChildren: true,

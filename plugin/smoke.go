@@ -241,7 +241,7 @@ with the host as SNI and Host header, retrying while Traefik has no router;
 then scans the logs of every container since it started for error lines.
 
 Exit codes: 0 all checks passed, 1 a check failed (or error lines with
---strict), 2 invalid input.`,
+--strict), 2 invalid input, 130 interrupted. Never 3: smoke changes nothing.`,
 		Example: `  docker picatest smoke
   PICATEST_PROXY=127.0.0.1:8443 docker picatest smoke --insecure
   docker picatest smoke --strict --format json`,

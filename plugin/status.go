@@ -28,8 +28,16 @@ func newStatusCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootO
 	cmd := &cobra.Command{
 		Use:     "status [OPTIONS] [SERVICE...]",
 		Aliases: []string{"ps"},
-		Short:   "Show the test deployment: services, state, health, restarts, test URLs, owner, branch, commit, age",
+		Short:   "Show the test deployment: state, health, test URLs and owner of each service",
+		Long: `Lists the containers of the test deployment, one line each: service, state,
+health, restarts, test URLs, and who deployed it (owner, branch, commit) and
+when (age). With -p and no Compose file, the deployment is found by its
+project name alone.
+
+Exit codes: 0 shown, 1 failed (engine unreachable), 2 invalid input, 130
+interrupted. Never 3: status only reads.`,
 		Example: `  docker picatest status
+  docker picatest -p pad status
   docker picatest ps --format json`,
 		RunE: adapt(func(ctx context.Context, args []string) error {
 			if opts.format != "text" && opts.format != "json" {

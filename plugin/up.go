@@ -48,10 +48,9 @@ failure the deployment is left running for debugging.
 
 Exit codes: 0 healthy, 1 the test failed, 2 invalid input, 3 refused by a
 safety rule, 130 interrupted.`,
-		Example: `  docker picatest up
+		Example: `  docker picatest up --dry-run
   docker picatest up --yes --wait-timeout 2m
-  docker picatest up --no-reset pad
-  docker picatest up --dry-run`,
+  docker picatest up --no-reset pad`,
 		RunE: adapt(func(ctx context.Context, args []string) error {
 			if err := opts.validate(); err != nil {
 				return err

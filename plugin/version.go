@@ -17,7 +17,14 @@ func newVersionCommand(dockerCli command.Cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Show the docker picatest version information",
-		Args:  cobra.NoArgs,
+		Long: `Prints the version and git commit docker picatest was built from, with the
+Go version and platform; --short prints the version number only.
+
+Exit codes: 0 printed, 1 failed (output not writable), 2 invalid input
+(unknown flag). Never 3.`,
+		Example: `  docker picatest version
+  docker picatest version --short`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runVersion(dockerCli, opts)
 		},
