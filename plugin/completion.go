@@ -82,15 +82,7 @@ func completeServiceNames(dockerCli command.Cli, newBackend BackendFunc, o *root
 		}
 		// Only the names are needed: no environment resolution, so that a
 		// missing env_file does not prevent completion; no remote loaders.
-		p, err := backend.LoadProject(cmd.Context(), api.ProjectLoadOptions{
-			ProjectName:       o.ProjectName,
-			ConfigPaths:       o.ConfigPaths,
-			WorkingDir:        o.ProjectDir,
-			EnvFiles:          o.EnvFiles,
-			Profiles:          o.Profiles,
-			Offline:           true,
-			ProjectOptionsFns: []cli.ProjectOptionsFn{cli.WithoutEnvironmentResolution, cli.WithDiscardEnvFile},
-		})
+		p, err := backend.LoadProject(cmd.Context(), offline(o.projectLoadOptions(nil, cli.WithoutEnvironmentResolution, cli.WithDiscardEnvFile)))
 		if err != nil || p == nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -108,4 +100,10 @@ func completeServiceNames(dockerCli command.Cli, newBackend BackendFunc, o *root
 		}
 		return values, cobra.ShellCompDirectiveNoFileComp
 	}
+}
+
+// offline makes a load use no remote (git, OCI) loader.
+func offline(o api.ProjectLoadOptions) api.ProjectLoadOptions {
+	o.Offline = true
+	return o
 }

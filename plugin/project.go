@@ -61,15 +61,7 @@ func (o *rootOptions) loadTestProject(ctx context.Context, dockerCli command.Cli
 	if err != nil {
 		return nil, err
 	}
-	loaded, err := backend.LoadProject(ctx, api.ProjectLoadOptions{
-		ProjectName:       o.ProjectName,
-		ConfigPaths:       o.ConfigPaths,
-		WorkingDir:        o.ProjectDir,
-		EnvFiles:          o.EnvFiles,
-		Profiles:          o.Profiles,
-		Services:          lo.services,
-		ProjectOptionsFns: []cli.ProjectOptionsFn{cli.WithoutEnvironmentResolution},
-	})
+	loaded, err := backend.LoadProject(ctx, o.projectLoadOptions(lo.services, cli.WithoutEnvironmentResolution))
 	if err != nil {
 		return nil, loadError(err, o.composeFiles())
 	}
@@ -275,14 +267,7 @@ func (o *rootOptions) loadNameAndSettings(ctx context.Context, dockerCli command
 	if err != nil {
 		return nil, Settings{}, err
 	}
-	p, err := backend.LoadProject(ctx, api.ProjectLoadOptions{
-		ProjectName:       o.ProjectName,
-		ConfigPaths:       o.ConfigPaths,
-		WorkingDir:        o.ProjectDir,
-		EnvFiles:          o.EnvFiles,
-		Profiles:          o.Profiles,
-		ProjectOptionsFns: []cli.ProjectOptionsFn{cli.WithoutEnvironmentResolution, cli.WithDiscardEnvFile},
-	})
+	p, err := backend.LoadProject(ctx, o.projectLoadOptions(nil, cli.WithoutEnvironmentResolution, cli.WithDiscardEnvFile))
 	if err != nil {
 		if o.ProjectName == "" || len(o.ConfigPaths) > 0 {
 			return nil, Settings{}, loadError(err, o.composeFiles())
@@ -295,4 +280,18 @@ func (o *rootOptions) loadNameAndSettings(ctx context.Context, dockerCli command
 	}
 	settings, err := o.settingsOptions.resolve(p.WorkingDir, os.Getenv)
 	return p, settings, err
+}
+
+// projectLoadOptions are the options of the Compose SDK's loader for
+// Compose's project flags, the services named and the loader options.
+func (o *rootOptions) projectLoadOptions(services []string, fns ...cli.ProjectOptionsFn) api.ProjectLoadOptions {
+	return api.ProjectLoadOptions{
+		ProjectName:       o.ProjectName,
+		ConfigPaths:       o.ConfigPaths,
+		WorkingDir:        o.ProjectDir,
+		EnvFiles:          o.EnvFiles,
+		Profiles:          o.Profiles,
+		Services:          services,
+		ProjectOptionsFns: fns,
+	}
 }

@@ -162,14 +162,7 @@ func (o *rootOptions) loadPushProject(ctx context.Context, dockerCli command.Cli
 	if err != nil {
 		return nil, err
 	}
-	p, err := backend.LoadProject(ctx, api.ProjectLoadOptions{
-		ProjectName:       o.ProjectName,
-		ConfigPaths:       o.ConfigPaths,
-		WorkingDir:        o.ProjectDir,
-		EnvFiles:          o.EnvFiles,
-		Profiles:          o.Profiles,
-		ProjectOptionsFns: []cli.ProjectOptionsFn{cli.WithoutEnvironmentResolution},
-	})
+	p, err := backend.LoadProject(ctx, o.projectLoadOptions(nil, cli.WithoutEnvironmentResolution))
 	if err != nil {
 		return nil, loadError(err, o.composeFiles())
 	}
