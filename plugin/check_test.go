@@ -1,15 +1,11 @@
 package plugin
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/docker/cli/cli/command"
@@ -27,24 +23,9 @@ func runReal(t *testing.T, args ...string) (string, string, int) {
 	for _, env := range []string{"PICATEST_PROD_DOMAIN", "PICATEST_TEST_DOMAIN", "PICATEST_REGISTRY", "COMPOSE_FILE", "COMPOSE_PROJECT_NAME", "COMPOSE_PROFILES"} {
 		t.Setenv(env, "")
 	}
-	var out, errOut bytes.Buffer
-	dockerCli, err := command.NewDockerCli(
-		command.WithOutputStream(&out),
-		command.WithErrorStream(&errOut),
-		command.WithInputStream(io.NopCloser(strings.NewReader(""))),
-	)
-	assert.NilError(t, err)
-	cmd := RootCommand(dockerCli, func(c command.Cli, _ string) (Backend, error) {
+	return runWith(t, func(c command.Cli, _ string) (Backend, error) {
 		return compose.NewComposeService(c)
-	})
-	cmd.SetArgs(args)
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	err = cmd.ExecuteContext(context.Background())
-	if err != nil {
-		errOut.WriteString(err.Error())
-	}
-	return out.String(), errOut.String(), exitCode(err)
+	}, args...)
 }
 
 // fixture copies testdata/check/<name> into a fresh git work tree (when git

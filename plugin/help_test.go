@@ -57,13 +57,7 @@ func helpRootCommand(t *testing.T) *cobra.Command {
 	t.Helper()
 	t.Setenv("COMPOSE_ENV_FILES", "")
 	t.Setenv("COMPOSE_PROGRESS", "")
-	dockerCli, err := command.NewDockerCli(
-		command.WithOutputStream(io.Discard),
-		command.WithErrorStream(io.Discard),
-		command.WithInputStream(io.NopCloser(strings.NewReader(""))),
-	)
-	assert.NilError(t, err)
-	root := RootCommand(dockerCli, func(command.Cli, string) (Backend, error) { return &fakeBackend{}, nil })
+	root := RootCommand(testCli(t, io.Discard, io.Discard), func(command.Cli, string) (Backend, error) { return &fakeBackend{}, nil })
 	// As the Docker CLI runs a plugin (cli-plugins/plugin.newPluginCommand):
 	// under a "docker" command, without [flags] in the usage lines.
 	docker := &cobra.Command{Use: "docker"}

@@ -47,22 +47,35 @@ func (f *fakeBackend) Push(context.Context, *types.Project, api.PushOptions) err
 // stdout, stderr and the exit code.
 func run(t *testing.T, backend *fakeBackend, args ...string) (string, string, int) {
 	t.Helper()
+	return runWith(t, func(command.Cli, string) (Backend, error) { return backend, nil }, args...)
+}
+
+// runWith executes `docker picatest args...` with the given backend and
+// returns stdout, stderr and the exit code.
+func runWith(t *testing.T, newBackend BackendFunc, args ...string) (string, string, int) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	dockerCli, err := command.NewDockerCli(
-		command.WithOutputStream(&out),
-		command.WithErrorStream(&errOut),
-		command.WithInputStream(io.NopCloser(strings.NewReader(""))),
-	)
-	assert.NilError(t, err)
-	cmd := RootCommand(dockerCli, func(command.Cli, string) (Backend, error) { return backend, nil })
+	cmd := RootCommand(testCli(t, &out, &errOut), newBackend)
 	cmd.SetArgs(args)
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
-	err = cmd.ExecuteContext(context.Background())
+	err := cmd.ExecuteContext(context.Background())
 	if err != nil {
 		errOut.WriteString(err.Error())
 	}
 	return out.String(), errOut.String(), exitCode(err)
+}
+
+// testCli is a Docker CLI writing to out and errOut, with an empty stdin.
+func testCli(t *testing.T, out, errOut io.Writer) command.Cli {
+	t.Helper()
+	dockerCli, err := command.NewDockerCli(
+		command.WithOutputStream(out),
+		command.WithErrorStream(errOut),
+		command.WithInputStream(io.NopCloser(strings.NewReader(""))),
+	)
+	assert.NilError(t, err)
+	return dockerCli
 }
 
 func TestFlagErrorsAreInvalidInput(t *testing.T) {
