@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"os/exec"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -107,14 +106,4 @@ func (p *project) start(extraEnv []string, args ...string) started {
 	assert.NilError(p.t, cmd.Start())
 	p.t.Cleanup(func() { _ = cmd.Process.Kill() })
 	return started{cmd, &out}
-}
-
-// inspectService applies a template to the service's container, "" if none.
-func (p *project) inspectService(service, format string) string {
-	r := p.docker("ps", "-aq", "--filter", "label=com.docker.compose.project="+p.Name, "--filter", "label=com.docker.compose.service="+service)
-	id := strings.TrimSpace(r.Stdout)
-	if id == "" {
-		return ""
-	}
-	return strings.TrimSpace(p.docker("inspect", "-f", format, id).Stdout)
 }

@@ -91,12 +91,12 @@ func TestCheckKinds(t *testing.T) {
 		{Service: "none", Router: "none", Rule: "Host(`none.test.example.org`)", Scheme: "http", Host: "none.test.example.org", Path: "/"},
 	}
 	start := time.Now()
-	rs := checker(p, false, 200*time.Millisecond).Check(context.Background(), targets[:5])
+	checker(p, false, 200*time.Millisecond).Check(context.Background(), targets[:5])
 	if d := time.Since(start); d > 150*time.Millisecond {
 		t.Errorf("a routed host with an app error waits only the settle time (50ms), took %s", d)
 	}
 	start = time.Now()
-	rs = checker(p, false, 200*time.Millisecond).Check(context.Background(), targets)
+	rs := checker(p, false, 200*time.Millisecond).Check(context.Background(), targets)
 	elapsed := time.Since(start)
 	want := []struct {
 		kind   Kind

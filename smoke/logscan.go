@@ -154,7 +154,7 @@ func Health(ctx context.Context, e Engine, project string) (map[string]string, e
 		if h != "" {
 			v += ", " + h
 		}
-		if old, ok := out[svc]; ok && (old == "running, healthy" || old == "running") == false {
+		if old, ok := out[svc]; ok && !(old == "running, healthy" || old == "running") {
 			continue // keep the first problem
 		}
 		out[svc] = v
