@@ -180,7 +180,7 @@ func (gitRepoChecker) status(path string) (inRepo, tracked, ignored bool) {
 func checkProject(p *types.Project, s Settings, g gitChecker) []finding {
 	var out []finding
 	add := func(f finding) { out = append(out, f) }
-	for _, name := range sortedServiceNames(p) {
+	for _, name := range p.ServiceNames() {
 		svc := p.Services[name]
 		checkImage(name, svc, s, add)
 		checkTraefik(p, name, svc, s, add)
@@ -227,14 +227,6 @@ func checkImage(name string, svc types.ServiceConfig, s Settings, add func(findi
 			Hint:    fmt.Sprintf("name it %s/%s:<version>, or set the registry (--registry, PICATEST_REGISTRY, %s)", s.Registry, lastPathElem(named), SettingsFile),
 			path:    []string{"services", name, "image"}})
 	}
-}
-
-// underRegistry reports whether named is under registry (host[/path]), with
-// the domain matching of push.
-func underRegistry(named reference.Named, registry string) bool {
-	regHost, regPath, _ := strings.Cut(strings.TrimSuffix(registry, "/"), "/")
-	domain, path := reference.Domain(named), reference.Path(named)
-	return strings.EqualFold(domain, regHost) && (regPath == "" || strings.HasPrefix(path, regPath+"/"))
 }
 
 func lastPathElem(named reference.Named) string {
@@ -336,7 +328,7 @@ type secretsRef struct {
 
 func checkSecretsFiles(p *types.Project, g gitChecker, add func(finding)) {
 	var refs []secretsRef
-	for _, name := range sortedServiceNames(p) {
+	for _, name := range p.ServiceNames() {
 		for _, ef := range p.Services[name].EnvFiles {
 			refs = append(refs, secretsRef{file: ef.Path, path: []string{"services", name, "env_file"}, service: name})
 		}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -212,9 +211,7 @@ func git(dir string, args ...string) string {
 
 // serviceNames lists the services of p for error messages.
 func serviceNames(p *types.Project) string {
-	names := p.ServiceNames()
-	sort.Strings(names)
-	return fmt.Sprint(strings.Join(names, ", "))
+	return strings.Join(p.ServiceNames(), ", ")
 }
 
 // composeFiles returns the Compose files the loader reads, for error

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -101,14 +100,13 @@ type pushSkip struct {
 // is not empty) into the targets, with build and an image under registry,
 // and the skipped ones with their reason. Both are sorted by service name.
 func selectPushTargets(p *types.Project, registry string, names []string) ([]pushTarget, []pushSkip) {
-	regHost, regPath, _ := strings.Cut(strings.TrimSuffix(registry, "/"), "/")
 	selected := map[string]bool{}
 	for _, n := range names {
 		selected[n] = true
 	}
 	var targets []pushTarget
 	var skipped []pushSkip
-	for _, name := range sortedServiceNames(p) {
+	for _, name := range p.ServiceNames() {
 		if len(names) > 0 && !selected[name] {
 			continue
 		}
@@ -127,13 +125,12 @@ func selectPushTargets(p *types.Project, registry string, names []string) ([]pus
 			continue
 		}
 		domain, path := reference.Domain(named), reference.Path(named)
-		under := strings.EqualFold(domain, regHost) && (regPath == "" || strings.HasPrefix(path, regPath+"/"))
 		switch {
 		case s.Build == nil && domain == "docker.io" && strings.HasPrefix(path, "library/"):
 			skipped = append(skipped, pushSkip{Service: name, Image: s.Image, Reason: "official image"})
 		case s.Build == nil:
 			skipped = append(skipped, pushSkip{Service: name, Image: s.Image, Reason: "not built (no build section)"})
-		case !under:
+		case !underRegistry(named, registry):
 			skipped = append(skipped, pushSkip{Service: name, Image: s.Image, Reason: fmt.Sprintf("other registry (%s, not under %s)", domain+"/"+path, registry)})
 		default:
 			targets = append(targets, pushTarget{Service: name, Image: s.Image, named: named})
@@ -142,13 +139,12 @@ func selectPushTargets(p *types.Project, registry string, names []string) ([]pus
 	return targets, skipped
 }
 
-func sortedServiceNames(p *types.Project) []string {
-	names := make([]string, 0, len(p.Services))
-	for name := range p.Services {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
+// underRegistry reports whether named is under registry (host[/path]):
+// same domain, case-insensitively, and under the path if there is one.
+func underRegistry(named reference.Named, registry string) bool {
+	regHost, regPath, _ := strings.Cut(strings.TrimSuffix(registry, "/"), "/")
+	domain, path := reference.Domain(named), reference.Path(named)
+	return strings.EqualFold(domain, regHost) && (regPath == "" || strings.HasPrefix(path, regPath+"/"))
 }
 
 // loadPushProject loads the project exactly as Compose does, with no

@@ -107,12 +107,7 @@ func RouterScheme(labels map[string]string, router string) string {
 // x-picatest extension is an error.
 func Targets(p *types.Project, testDomain string) ([]Target, error) {
 	var out []Target
-	names := make([]string, 0, len(p.Services))
-	for name := range p.Services {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range p.ServiceNames() {
 		s := p.Services[name]
 		x, err := ServiceExtras(name, s)
 		if err != nil {
