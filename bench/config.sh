@@ -13,12 +13,12 @@ set -euo pipefail
 N="${1:-200}"
 RUNS="${BENCH_RUNS:-15}"
 MEM_RUNS="${BENCH_MEM_RUNS:-5}"
-COMPOSE_VERSION="v5.6.0"
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/picatest-bench"
 TIME_TARGET="1.2"
 MEM_TARGET="1.5"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=bench/plugins.sh
+. bench/plugins.sh
 
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -57,26 +57,7 @@ go run ./bench/gen -n "$N" -o "$P" -real-secrets
 go run ./bench/gen -n "$N" -o "$C"
 
 # --- binaries (both CGO_ENABLED=0 -trimpath) -----------------------------------
-log "building docker-picatest"
-CGO_ENABLED=0 go build -trimpath \
-	-ldflags "-X github.com/picasoft/docker-picatest/plugin.Version=bench -X github.com/picasoft/docker-picatest/plugin.Commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
-	-o "$TMP/cli-plugins/docker-picatest" ./cmd/docker-picatest
-
-cached="$CACHE/docker-compose-$COMPOSE_VERSION"
-if [[ ! -x "$cached" ]]; then
-	log "building docker compose $COMPOSE_VERSION (first time only, cached in $cached; takes minutes)"
-	mod="$TMP/compose-mod"
-	mkdir -p "$mod" "$CACHE"
-	(
-		cd "$mod"
-		export GOWORK=off GOFLAGS=-buildvcs=false
-		go mod init bench/compose >/dev/null 2>&1
-		go get "github.com/docker/compose/v5/cmd@$COMPOSE_VERSION"
-		CGO_ENABLED=0 go build -trimpath -o "$cached.tmp" github.com/docker/compose/v5/cmd
-	) || die "building docker compose $COMPOSE_VERSION failed"
-	mv -f "$cached.tmp" "$cached"
-fi
-cp "$cached" "$TMP/cli-plugins/docker-compose"
+install_plugins "$TMP"
 
 compose_cli=(docker compose -f "$P/compose.yaml" config)
 picatest_cli=(docker picatest -f "$P/compose.yaml" config)

@@ -23,11 +23,11 @@ RUNS="${BENCH_RUNS:-10}"
 WARMUP="${BENCH_WARMUP:-1}"
 BUILD_CACHE="${BENCH_BUILD_CACHE:-0}"
 TRACE="${BENCH_TRACE:-1}"
-COMPOSE_VERSION="v5.6.0"
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/picatest-bench"
 TIME_TARGET="0.9"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=bench/plugins.sh
+. bench/plugins.sh
 ROOT="$PWD"
 FIXTURE="$ROOT/bench/up/compose.yaml"
 
@@ -92,26 +92,7 @@ trap 'exit 130' INT TERM
 log "test images (testdata/images/build.sh)"
 testdata/images/build.sh
 
-log "building docker-picatest"
-CGO_ENABLED=0 go build -trimpath \
-	-ldflags "-X github.com/picasoft/docker-picatest/plugin.Version=bench -X github.com/picasoft/docker-picatest/plugin.Commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
-	-o "$TMP/cli-plugins/docker-picatest" ./cmd/docker-picatest
-
-cached="$CACHE/docker-compose-$COMPOSE_VERSION"
-if [[ ! -x "$cached" ]]; then
-	log "building docker compose $COMPOSE_VERSION (first time only, cached in $cached; takes minutes)"
-	mod="$TMP/compose-mod"
-	mkdir -p "$mod" "$CACHE"
-	(
-		cd "$mod"
-		export GOWORK=off GOFLAGS=-buildvcs=false
-		go mod init bench/compose >/dev/null 2>&1
-		go get "github.com/docker/compose/v5/cmd@$COMPOSE_VERSION"
-		CGO_ENABLED=0 go build -trimpath -o "$cached.tmp" github.com/docker/compose/v5/cmd
-	) || die "building docker compose $COMPOSE_VERSION failed"
-	mv -f "$cached.tmp" "$cached"
-fi
-cp "$cached" "$TMP/cli-plugins/docker-compose"
+install_plugins "$TMP"
 log "docker compose version: $(docker compose version 2>&1)"
 log "docker picatest version: $(docker picatest version 2>&1 | head -1)"
 log "engine: $(docker version --format '{{.Server.Version}}' 2>&1), $(nproc) CPUs"
