@@ -99,7 +99,11 @@ type checkReport struct {
 }
 
 func runCheck(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts checkCmdOptions) error {
-	p, err := root.loadPushProject(ctx, dockerCli, newBackend)
+	backend, err := newBackend(dockerCli, root.Progress)
+	if err != nil {
+		return err
+	}
+	p, err := root.loadPushProject(ctx, backend)
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,11 @@ func (o configOptions) validate() error {
 
 func runConfig(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts configOptions, services []string) error {
 	lo := loadOptions{services: services, labels: true, files: opts.diff}
-	tp, err := root.loadTestProject(ctx, dockerCli, newBackend, lo)
+	backend, err := newBackend(dockerCli, root.Progress)
+	if err != nil {
+		return err
+	}
+	tp, err := root.loadTestProject(ctx, backend, lo)
 	if err != nil {
 		return err
 	}

@@ -37,11 +37,11 @@ interrupted.`,
 }
 
 func runDown(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts downOptions) error {
-	p, settings, err := root.loadNameAndSettings(ctx, dockerCli, newBackend)
+	backend, err := newBackend(dockerCli, root.Progress)
 	if err != nil {
 		return err
 	}
-	backend, err := newBackend(dockerCli, root.Progress)
+	p, settings, err := root.loadNameAndSettings(ctx, backend)
 	if err != nil {
 		return err
 	}

@@ -43,11 +43,11 @@ interrupted. Never 3: logs only reads.`,
 }
 
 func runLogs(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts logsOptions, services []string) error {
-	p, _, err := root.loadNameAndSettings(ctx, dockerCli, newBackend)
+	backend, err := newBackend(dockerCli, root.Progress)
 	if err != nil {
 		return err
 	}
-	backend, err := newBackend(dockerCli, root.Progress)
+	p, _, err := root.loadNameAndSettings(ctx, backend)
 	if err != nil {
 		return err
 	}

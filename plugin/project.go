@@ -12,7 +12,6 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/docker/cli/cli/command"
 	"github.com/docker/compose/v5/pkg/api"
 	"go.yaml.in/yaml/v4"
 
@@ -55,11 +54,7 @@ type loadOptions struct {
 // transforms of SPEC §3 in memory:
 // load → example secrets → environment resolution → test URLs → config
 // files → test labels → assertions.
-func (o *rootOptions) loadTestProject(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, lo loadOptions) (*testProject, error) {
-	backend, err := newBackend(dockerCli, o.Progress)
-	if err != nil {
-		return nil, err
-	}
+func (o *rootOptions) loadTestProject(ctx context.Context, backend Backend, lo loadOptions) (*testProject, error) {
 	loaded, err := backend.LoadProject(ctx, o.projectLoadOptions(lo.services, cli.WithoutEnvironmentResolution))
 	if err != nil {
 		return nil, loadError(err, o.composeFiles())
@@ -259,11 +254,7 @@ func locateYAMLError(files []string) string {
 // act on a deployment by name (down, status, logs): its name, its directory
 // and picatest's settings. With -p and no Compose file it does not need the
 // Compose file at all.
-func (o *rootOptions) loadNameAndSettings(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc) (*types.Project, Settings, error) {
-	backend, err := newBackend(dockerCli, o.Progress)
-	if err != nil {
-		return nil, Settings{}, err
-	}
+func (o *rootOptions) loadNameAndSettings(ctx context.Context, backend Backend) (*types.Project, Settings, error) {
 	p, err := backend.LoadProject(ctx, o.projectLoadOptions(nil, cli.WithoutEnvironmentResolution, cli.WithDiscardEnvFile))
 	if err != nil {
 		if o.ProjectName == "" || len(o.ConfigPaths) > 0 {

@@ -153,11 +153,7 @@ func underRegistry(named reference.Named, registry string) bool {
 // exists on the production machine (its .example is in git) does not stop
 // a build: building needs only the build section, whose args come from the
 // interpolation of the Compose file (.env, --env-file, the environment).
-func (o *rootOptions) loadPushProject(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc) (*types.Project, error) {
-	backend, err := newBackend(dockerCli, o.Progress)
-	if err != nil {
-		return nil, err
-	}
+func (o *rootOptions) loadPushProject(ctx context.Context, backend Backend) (*types.Project, error) {
 	p, err := backend.LoadProject(ctx, o.projectLoadOptions(nil, cli.WithoutEnvironmentResolution))
 	if err != nil {
 		return nil, loadError(err, o.composeFiles())
@@ -166,7 +162,11 @@ func (o *rootOptions) loadPushProject(ctx context.Context, dockerCli command.Cli
 }
 
 func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts pushOptions, services []string) error {
-	p, err := root.loadPushProject(ctx, dockerCli, newBackend)
+	backend, err := newBackend(dockerCli, root.Progress)
+	if err != nil {
+		return err
+	}
+	p, err := root.loadPushProject(ctx, backend)
 	if err != nil {
 		return err
 	}
@@ -225,10 +225,6 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 		return report.print(dockerCli.Out(), opts.format)
 	}
 
-	backend, err := newBackend(dockerCli, root.Progress)
-	if err != nil {
-		return err
-	}
 	pp := pushProject(p, targets)
 	if opts.build {
 		// The whole project, as 'docker compose build SERVICE...' has it

@@ -270,7 +270,11 @@ type smokeReport struct {
 }
 
 func runSmoke(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts smokeOptions, services []string) error {
-	tp, err := root.loadTestProject(ctx, dockerCli, newBackend, loadOptions{services: services})
+	backend, err := newBackend(dockerCli, root.Progress)
+	if err != nil {
+		return err
+	}
+	tp, err := root.loadTestProject(ctx, backend, loadOptions{services: services})
 	if err != nil {
 		return err
 	}

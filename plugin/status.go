@@ -67,11 +67,11 @@ type containerStatus struct {
 }
 
 func runStatus(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts statusOptions, services []string) error {
-	p, settings, err := root.loadNameAndSettings(ctx, dockerCli, newBackend)
+	backend, err := newBackend(dockerCli, root.Progress)
 	if err != nil {
 		return err
 	}
-	backend, err := newBackend(dockerCli, root.Progress)
+	p, settings, err := root.loadNameAndSettings(ctx, backend)
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,11 @@ func (o upOptions) validate() error {
 }
 
 func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts upOptions, services []string) error {
-	tp, err := root.loadTestProject(ctx, dockerCli, newBackend, loadOptions{services: services, labels: true})
+	backend, err := newBackend(dockerCli, root.Progress)
+	if err != nil {
+		return err
+	}
+	tp, err := root.loadTestProject(ctx, backend, loadOptions{services: services, labels: true})
 	if err != nil {
 		return err
 	}
@@ -104,10 +108,6 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 	plan := newUpPlan(p, opts)
 	if opts.dryRun {
 		return plan.print(dockerCli.Out(), tp)
-	}
-	backend, err := newBackend(dockerCli, root.Progress)
-	if err != nil {
-		return err
 	}
 	apiClient := dockerCli.Client()
 
