@@ -12,6 +12,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/cli/cli/command"
+	"github.com/docker/compose/v5/cmd/display"
 	"github.com/docker/compose/v5/cmd/formatter"
 	"github.com/docker/compose/v5/pkg/api"
 	"github.com/moby/moby/client"
@@ -40,10 +41,11 @@ func newUpCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOptio
 		Short: "Test the service: reset, build, pull, start, wait until healthy, report",
 		Long: `Runs the whole test of SPEC §4 with the transformed project: preflight
 (engine, test-host guard, lock, owner, transforms, external networks), reset
-(down -v --remove-orphans, external volumes removed and re-created empty),
-build and pull in parallel, start, wait until running and healthy, a
-stability window, smoke checks through Traefik (--proxy / PICATEST_PROXY,
-see 'docker picatest smoke --help') and a log scan, then a report. On
+(down -v --remove-orphans, external volumes removed and re-created empty)
+with the build and the pull at the same time, start, wait until running
+and healthy, a stability window, smoke checks through Traefik (--proxy /
+PICATEST_PROXY, see 'docker picatest smoke --help') and a log scan, then a
+report. Each phase is announced on stderr ("picatest: reset: ..."). On
 failure the deployment is left running for debugging.
 
 Exit codes: 0 healthy, 1 the test failed, 2 invalid input, 3 refused by a
@@ -110,6 +112,7 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 		return plan.print(dockerCli.Out(), tp)
 	}
 	apiClient := dockerCli.Client()
+	phase := phaseWriter(dockerCli.Err(), root.Progress)
 
 	// Preflight.
 	release, err := guardDestructive(ctx, dockerCli, tp.Settings, p.Name, commandLine(), opts.takeover)
@@ -121,26 +124,28 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 		return err
 	}
 
-	// Reset.
-	if !opts.noReset {
-		if len(plan.externalVolumes) > 0 {
-			question := fmt.Sprintf("Remove and re-create empty the external volumes %s of project %s?", strings.Join(plan.externalVolumes, ", "), p.Name)
-			if err := confirm(dockerCli.In(), dockerCli.Err(), dockerCli.In().IsTerminal(), opts.yes, question); err != nil {
-				return err
-			}
-		}
-		if err := backend.Down(ctx, p.Name, api.DownOptions{Project: p, RemoveOrphans: true, Volumes: true}); err != nil {
-			return fmt.Errorf("reset (down -v --remove-orphans) failed: %w", err)
-		}
-		if err := resetExternalVolumes(ctx, apiClient, p); err != nil {
+	// Reset, build and pull, at the same time: building and pulling touch
+	// neither the project's containers nor its volumes, so the outcome is
+	// the one of the sequence, sooner.
+	if !opts.noReset && len(plan.externalVolumes) > 0 {
+		question := fmt.Sprintf("Remove and re-create empty the external volumes %s of project %s?", strings.Join(plan.externalVolumes, ", "), p.Name)
+		if err := confirm(dockerCli.In(), dockerCli.Err(), dockerCli.In().IsTerminal(), opts.yes, question); err != nil {
 			return err
 		}
 	}
-
-	// Build and pull, at the same time.
 	var warnings []string
 	eg, egCtx := errgroup.WithContext(ctx)
+	if !opts.noReset {
+		phase("reset: down -v --remove-orphans; external volumes re-created empty: %s", listOrNone(plan.externalVolumes))
+		eg.Go(func() error {
+			if err := backend.Down(egCtx, p.Name, api.DownOptions{Project: p, RemoveOrphans: true, Volumes: true}); err != nil {
+				return fmt.Errorf("reset (down -v --remove-orphans) failed: %w", err)
+			}
+			return resetExternalVolumes(egCtx, apiClient, p)
+		})
+	}
 	if len(plan.build) > 0 {
+		phase("build: %s", strings.Join(plan.build, ", "))
 		eg.Go(func() error {
 			if err := backend.Build(egCtx, p, api.BuildOptions{Services: plan.build}); err != nil {
 				return fmt.Errorf("build failed: %w\nFix the Dockerfile or the build context, then run 'docker picatest up' again", err)
@@ -149,6 +154,7 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 		})
 	}
 	if len(plan.pull) > 0 {
+		phase("pull: %s", strings.Join(plan.pull, ", "))
 		eg.Go(func() error {
 			w, err := pullImages(egCtx, backend, apiClient, p, plan.pull)
 			warnings = w
@@ -160,6 +166,7 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 	}
 
 	// Start, then wait.
+	phase("start")
 	started := time.Now()
 	err = backend.Up(ctx, p, api.UpOptions{
 		Create: api.CreateOptions{Services: services, RemoveOrphans: true, Recreate: api.RecreateDiverged, RecreateDependencies: api.RecreateDiverged},
@@ -168,6 +175,7 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 	if err != nil {
 		return fmt.Errorf("starting the containers failed: %w\nSee 'docker picatest status' and 'docker picatest logs'", err)
 	}
+	phase("wait: running and healthy within %s, then stable for %s", opts.waitTimeout, opts.stable)
 	states, waitErr := smoke.Wait(ctx, apiClient, smoke.WaitOptions{
 		Project:  p.Name,
 		Services: smoke.ExpectFromProject(p),
@@ -184,6 +192,9 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 	} else if waitErr != nil {
 		return waitErr
 	} else {
+		if !opts.checks.noSmoke {
+			phase("smoke: %d URL(s) through %s, then a log scan", len(chk.targets), chk.proxy)
+		}
 		res, err := chk.run(ctx, dockerCli, p.Name, opts.waitTimeout, serviceHealth(states))
 		if err != nil {
 			return err
@@ -204,6 +215,18 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 		return backend.Logs(ctx, p.Name, consumer, api.LogOptions{Project: p, Services: services, Follow: true, Since: started.Format(time.RFC3339)})
 	}
 	return nil
+}
+
+// phaseWriter returns a function announcing each phase of up on w (stderr)
+// as one line, so that a person or a script knows where the test is; it
+// prints nothing in the quiet and json progress modes.
+func phaseWriter(w io.Writer, progress string) func(format string, args ...any) {
+	if progress == display.ModeQuiet || progress == "none" || progress == display.ModeJSON {
+		return func(string, ...any) {}
+	}
+	return func(format string, args ...any) {
+		fmt.Fprintf(w, "picatest: "+format+"\n", args...)
+	}
 }
 
 // upPlan is what up is going to do, for --dry-run and for the run itself.
@@ -257,7 +280,7 @@ func (plan upPlan) print(w io.Writer, tp *testProject) error {
 	for _, name := range plan.pull {
 		pulls = append(pulls, fmt.Sprintf("%s (%s)", name, p.Services[name].Image))
 	}
-	fmt.Fprintf(&b, "3. build (labelled %s): %s\n   pull: %s\n", "test-build", listOrNone(builds), listOrNone(pulls))
+	fmt.Fprintf(&b, "3. at the same time as the reset: build (labelled %s): %s\n   pull: %s\n", "test-build", listOrNone(builds), listOrNone(pulls))
 	fmt.Fprintf(&b, "4. start and wait for running and healthy, then the stability window\n")
 	fmt.Fprintf(&b, "5. report; %d rewrites, %d example secrets (see 'docker picatest config --diff')\n", countChanges(tp, false), countChanges(tp, true))
 	_, err := io.WriteString(w, tp.Redact.String(b.String()))
