@@ -1,23 +1,30 @@
 package transforms_test
 
 import (
+	"fmt"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/picasoft/docker-picatest/internal/composetest"
 	"github.com/picasoft/docker-picatest/transforms/configfiles"
+	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 	"github.com/picasoft/docker-picatest/transforms/testurls"
 	"github.com/picasoft/docker-picatest/transforms/verify"
 )
 
-// pipeline applies the transforms as the plugin does after loading.
+// pipeline applies the transforms in the plugin's order after loading.
 func pipeline(t *testing.T, p *types.Project, rw *testurls.Rewriter) *types.Project {
 	t.Helper()
-	p, _, err := testurls.Transform(p, rw)
+	p, _, err := examplesecrets.Transform(p, examplesecrets.Options{})
+	assert.NilError(t, err)
+	p, _, err = testurls.Transform(p, rw)
 	assert.NilError(t, err)
 	p, _, err = configfiles.Transform(p, rw, configfiles.Options{})
 	assert.NilError(t, err)
@@ -27,20 +34,14 @@ func pipeline(t *testing.T, p *types.Project, rw *testurls.Rewriter) *types.Proj
 }
 
 // FuzzPipeline runs the whole transform pipeline on generated Compose
-// projects whose hostnames, labels, environment and mounted file come from
-// the fuzzer, and checks the properties of SPEC §3: idempotence, image
-// names unchanged, e-mail addresses unchanged, no production host left in
-// a Traefik rule, the input project unchanged.
+// projects: 1 to 4 services whose hostnames, labels, environment, image,
+// bind-mount paths and mounted file come from the fuzzer, with a secrets
+// env file and its example. It checks the properties of SPEC §3: no panic,
+// idempotence, image names and file paths unchanged, e-mail addresses
+// unchanged, no production host left in a Traefik rule, the input project
+// unchanged. The seed corpus is in testdata/fuzz/FuzzPipeline.
 func FuzzPipeline(f *testing.F) {
-	for _, seed := range []struct{ host, value, file string }{
-		{"pad.picasoft.net", "https://pad.picasoft.net/x", "url = https://pad.picasoft.net\n"},
-		{"PicaSoft.NET", "admin@picasoft.net", "mail: admin@picasoft.net\n"},
-		{"a.test.picasoft.net", "notpicasoft.net", ""},
-		{"registry.picasoft.net", `^.+\.picasoft\.net$`, "\x00binary"},
-		{"www.pad.picasoft.net", "$$HOME picasoft.net.", "/etc/picasoft.net/cert.pem"},
-	} {
-		f.Add(seed.host, seed.value, seed.file)
-	}
+	f.Add("pad.picasoft.net", "https://pad.picasoft.net/x", "url = https://pad.picasoft.net\n", uint8(1))
 	rw, err := testurls.New("picasoft.net", "test.picasoft.net", "registry.picasoft.net")
 	if err != nil {
 		f.Fatal(err)
@@ -49,36 +50,19 @@ func FuzzPipeline(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, host, value, file string) {
-		clean := func(s string) string {
-			// Keep the generated YAML well-formed: the fuzzer explores
-			// hostnames and values, not YAML syntax.
-			return strings.Map(func(r rune) rune {
-				if r < 0x20 || r == '\'' || r == 0x7f || r == '$' || r == '`' || r == '\\' {
-					return -1
-				}
-				return r
-			}, s)
-		}
-		host, value = clean(host), clean(value)
+	f.Fuzz(func(t *testing.T, host, value, file string, n uint8) {
+		// Keep the generated YAML well-formed: the fuzzer explores
+		// hostnames and values, not YAML syntax.
+		host, value = yamlSafe(host), yamlSafe(value)
 		if host == "" || len(host) > 200 || len(value) > 500 || len(file) > 4000 {
 			t.Skip()
 		}
-		compose := `services:
-  web:
-    image: registry.picasoft.net/pica-web:1.0
-    environment:
-      URL: 'https://` + host + `/'
-      VALUE: '` + value + `'
-      MAIL: 'admin@` + host + `'
-    command: ['--host', '` + host + `']
-    labels:
-      traefik.http.routers.web.rule: 'Host(` + "`" + host + "`" + `)'
-      other: '` + value + `'
-    volumes:
-      - ./conf.ini:/etc/conf.ini:ro
-`
-		p := composetest.Load(t, compose, map[string]string{"conf.ini": file})
+		services := int(n%4) + 1
+		p := composetest.Load(t, generate(host, value, services), map[string]string{
+			"conf.ini":                file,
+			"certs/" + pathSafe(host): "cert of " + host,
+			"app.secrets.example":     "TOKEN=example-" + pathSafe(value) + "\n",
+		})
 		before := composetest.YAML(t, p)
 
 		once := pipeline(t, p, rw)
@@ -86,15 +70,113 @@ func FuzzPipeline(f *testing.F) {
 		twice := pipeline(t, once, rw)
 		assert.Equal(t, composetest.YAML(t, twice), composetest.YAML(t, once), "not idempotent")
 
-		web := once.Services["web"]
-		assert.Equal(t, web.Image, "registry.picasoft.net/pica-web:1.0")
-		assert.Equal(t, *web.Environment["MAIL"], *p.Services["web"].Environment["MAIL"], "an e-mail address changed")
-		err := verify.Check(p, once, strict)
-		if err != nil {
+		for name, in := range p.Services {
+			out := once.Services[name]
+			assert.Equal(t, out.Image, in.Image, "service %s: the image name changed", name)
+			assert.Equal(t, *out.Environment["MAIL"], *in.Environment["MAIL"], "service %s: an e-mail address changed", name)
+			assert.DeepEqual(t, mountPaths(out), mountPaths(in))
+			for target, src := range bindSources(out) {
+				assert.Equal(t, src, bindSources(in)[target], "service %s: the source of %s moved", name, target)
+			}
+			assert.Check(t, is.Len(out.EnvFiles, len(in.EnvFiles)))
+		}
+		if err := verify.Check(p, once, strict); err != nil {
 			// Only the never-rewritten registry host may be left in a rule.
-			for _, h := range strict.ProdHosts(web.Labels["traefik.http.routers.web.rule"]) {
-				assert.Assert(t, strings.EqualFold(strings.Trim(h, "."), "registry.picasoft.net"), "production host %q left in the rule: %v", h, err)
+			for _, s := range once.Services {
+				for key, rule := range verify.TraefikRules(s.Labels) {
+					for _, h := range strict.ProdHosts(rule) {
+						assert.Assert(t, strings.EqualFold(strings.Trim(h, "."), "registry.picasoft.net"), "%s: production host %q left in %q: %v", key, h, rule, err)
+					}
+				}
 			}
 		}
 	})
+}
+
+// generate returns a Compose file of n services built around host and
+// value.
+func generate(host, value string, n int) string {
+	var b strings.Builder
+	b.WriteString("services:\n")
+	for i := range n {
+		fmt.Fprintf(&b, `  web%d:
+    image: %s
+    env_file: [app.secrets]
+    environment:
+      URL: 'https://%s/'
+      VALUE: '%s'
+      MAIL: 'admin@%s'
+    command: ['--host', '%s']
+    labels:
+      traefik.http.routers.web%d.rule: 'Host(`+"`%s`"+`) || Host(`+"`www.%s`"+`)'
+      traefik.http.routers.web%d.tls.certresolver: letsencrypt
+      other: '%s'
+    volumes:
+      - ./conf.ini:/etc/conf.ini:ro
+      - ./certs/%s:/etc/ssl/%s:ro
+`, i, image(host, i), host, value, host, host, i, host, host, i, value, pathSafe(host), pathSafe(host))
+	}
+	return b.String()
+}
+
+// image is a valid image reference whose registry or path holds host, when
+// host can be part of one.
+func image(host string, i int) string {
+	if h := strings.ToLower(host); i%2 == 1 && registryHost.MatchString(h) {
+		return h + "/pica-web:1.0"
+	}
+	return "registry.picasoft.net/pica-web:1.0"
+}
+
+var registryHost = regexp.MustCompile(`^[a-z0-9]+([.-][a-z0-9]+)*\.[a-z0-9]+$`)
+
+// mountPaths lists every mount target of s, sorted, with the source of the
+// bind mounts: the transforms may turn a bind mount into a config (no
+// source then) but never move a file.
+func mountPaths(s types.ServiceConfig) []string {
+	var l []string
+	for _, v := range s.Volumes {
+		l = append(l, v.Target)
+	}
+	for _, c := range s.Configs {
+		l = append(l, c.Target)
+	}
+	sort.Strings(l)
+	return l
+}
+
+// bindSources maps the target of each bind mount of s to its source.
+func bindSources(s types.ServiceConfig) map[string]string {
+	m := map[string]string{}
+	for _, v := range s.Volumes {
+		if v.Type == types.VolumeTypeBind {
+			m[v.Target] = v.Source
+		}
+	}
+	return m
+}
+
+func yamlSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == '\'' || r == 0x7f || r == '$' || r == '`' || r == '\\' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// pathSafe keeps the characters of s that can name a file in a short
+// volume syntax.
+func pathSafe(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' {
+			return r
+		}
+		return -1
+	}, s)
+	s = strings.Trim(s, ".")
+	if s == "" {
+		return "x"
+	}
+	return s
 }
