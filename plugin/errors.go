@@ -66,8 +66,24 @@ func adapt(fn runFunc) func(cmd *cobra.Command, args []string) error {
 		if err != nil && (api.IsErrCanceled(err) || errors.Is(ctx.Err(), context.Canceled)) {
 			return dockercli.StatusError{StatusCode: ExitInterrupted, Status: "interrupted: nothing in the working tree was changed; run the command again to finish", Cause: err}
 		}
+		return surfaceStatus(err)
+	}
+}
+
+// surfaceStatus returns err as a StatusError carrying err's whole message
+// when a StatusError is wrapped inside it: the Docker CLI prints only the
+// first StatusError of the chain, so the context and the advice wrapped
+// around an error of the Compose SDK (such as a classic build's
+// StatusError) would otherwise be lost.
+func surfaceStatus(err error) error {
+	var st dockercli.StatusError
+	if err == nil || !errors.As(err, &st) {
 		return err
 	}
+	if _, top := err.(dockercli.StatusError); top {
+		return err
+	}
+	return dockercli.StatusError{StatusCode: exitCode(err), Status: err.Error(), Cause: err}
 }
 
 // noArgs is cobra.NoArgs with the exit code of invalid input.

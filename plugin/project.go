@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/distribution/reference"
 	"github.com/docker/compose/v5/pkg/api"
 	"go.yaml.in/yaml/v4"
 
@@ -61,6 +63,9 @@ func (o *rootOptions) loadTestProject(ctx context.Context, backend Backend, lo l
 	}
 	if err := loaded.CheckContainerNameUnicity(); err != nil {
 		return nil, invalidf("%v\nGive each service its own container_name.", err)
+	}
+	if err := checkImageReferences(loaded); err != nil {
+		return nil, err
 	}
 	settings, err := o.settingsOptions.resolve(loaded.WorkingDir, os.Getenv)
 	if err != nil {
@@ -144,11 +149,36 @@ func loadError(err error, files []string) error {
 	switch {
 	case strings.Contains(msg, "no configuration file provided"):
 		return invalidf("%s\nRun the command from the service folder, or name the Compose file with -f.", msg)
+	case strings.Contains(msg, "couldn't find env file"):
+		return invalidf("%s\nCheck the paths given with --env-file (or COMPOSE_ENV_FILES): each must exist.", msg)
+	case strings.Contains(msg, "compose file") && errors.Is(err, fs.ErrNotExist):
+		return invalidf("%s\nCheck the paths given with -f (or COMPOSE_FILE), relative to the current directory, or run the command from the service folder.", msg)
 	case strings.Contains(msg, "no such service"):
 		return invalidf("%s\nRun 'docker picatest config --services' to list the services.", msg)
 	default:
 		return invalidf("invalid Compose project: %s\nFix the Compose file, then check it with 'docker picatest config'.", msg)
 	}
+}
+
+// checkImageReferences refuses (exit 2) an image name that the engine
+// would reject, before anything is pulled, built or started: Compose
+// itself only finds out when the engine answers the pull or the create.
+// An image ID is accepted, as the engine accepts it.
+func checkImageReferences(p *types.Project) error {
+	var bad []string
+	for _, name := range p.ServiceNames() {
+		image := p.Services[name].Image
+		if image == "" {
+			continue
+		}
+		if _, err := reference.ParseAnyReference(image); err != nil {
+			bad = append(bad, fmt.Sprintf("service %s: invalid image reference %q: %v", name, image, err))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return invalidf("%s\nWrite each image as [registry/]name:tag, in lowercase (e.g. postgres:12), then check the project with 'docker picatest check'.", strings.Join(bad, "\n"))
 }
 
 // testLabelsFor returns the test labels of a run started now from dir.

@@ -67,7 +67,8 @@ func checkTestHost(ctx context.Context, c infoClient, globs []string) (daemonNam
 		name, globsText, testlabels.TestHost, name, SettingsFile, testlabels.TestHost))
 }
 
-// unreachableError explains that the engine could not be reached.
+// unreachableError explains that the engine could not be reached, or that
+// it answered but refuses the API version of the request, and what to do.
 func unreachableError(c infoClient, err error) error {
 	where := ""
 	if h, ok := c.(interface{ DaemonHost() string }); ok && h.DaemonHost() != "" {
@@ -76,6 +77,15 @@ func unreachableError(c infoClient, err error) error {
 	env := "not set"
 	if v := os.Getenv("DOCKER_HOST"); v != "" {
 		env = v
+	}
+	if msg := err.Error(); strings.Contains(msg, "client version") && (strings.Contains(msg, "too old") || strings.Contains(msg, "too new")) {
+		// The engine answered: it refuses the API version of the request.
+		if v := os.Getenv("DOCKER_API_VERSION"); v != "" {
+			return fmt.Errorf("the Docker engine%s refuses the API version %s asked by DOCKER_API_VERSION: %w\n"+
+				"Unset DOCKER_API_VERSION, so that the client negotiates a version the engine supports, or set it within the range the engine names", where, v, err)
+		}
+		return fmt.Errorf("the Docker engine%s refuses the API version of this client: %w\n"+
+			"Set DOCKER_API_VERSION to a version the engine supports, or upgrade the Docker Engine", where, err)
 	}
 	dctx := "`docker context ls`"
 	if v := os.Getenv("DOCKER_CONTEXT"); v != "" {

@@ -305,7 +305,7 @@ func (s *scanner) read(f *file) error {
 	}
 	b, err := os.ReadFile(f.abs)
 	if err != nil {
-		return fmt.Errorf("config files: %w", err)
+		return readError(f.rel, err)
 	}
 	f.loaded = true
 	f.size = int64(len(b))
@@ -323,6 +323,13 @@ func (s *scanner) read(f *file) error {
 	return nil
 }
 
+// readError explains that rel, a file or directory of the project that
+// reaches a container, cannot be read, and what to do.
+func readError(rel string, err error) error {
+	return fmt.Errorf("config files: cannot read %s, which reaches a container: %w\n"+
+		"Make it readable by the user running docker picatest (e.g. chmod -R a+rX %s), or remove it from the Compose file", rel, err, rel)
+}
+
 // dirFor walks a resolved directory once and decides whether it must be
 // replaced.
 func (s *scanner) dirFor(abs, rel string) (*dir, error) {
@@ -338,7 +345,8 @@ func (s *scanner) walk(abs, rel string) (*dir, error) {
 	d := &dir{rel: rel}
 	err := filepath.WalkDir(abs, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
-			return fmt.Errorf("config files: %w", err)
+			sub, _ := filepath.Rel(abs, p)
+			return readError(path.Join(rel, filepath.ToSlash(sub)), err)
 		}
 		if p == abs {
 			return nil

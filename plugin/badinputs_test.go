@@ -1,0 +1,157 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"testing"
+
+	dockercli "github.com/docker/cli/cli"
+	"github.com/spf13/cobra"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/picasoft/docker-picatest/internal/composetest"
+)
+
+// The Docker CLI prints only the first StatusError of an error chain: adapt
+// must put the whole message, advice included, on top.
+func TestAdaptKeepsTheMessageAroundAWrappedStatusError(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		err      error
+		wantMsg  string
+		wantCode int
+	}{
+		{
+			name:     "classic build error wrapped by picatest",
+			err:      fmt.Errorf("build failed: %w\nFix the Dockerfile", dockercli.StatusError{Status: "COPY failed: no such file", StatusCode: 1}),
+			wantMsg:  "build failed: COPY failed: no such file\nFix the Dockerfile",
+			wantCode: ExitFailed,
+		},
+		{
+			name:     "status code 0 exits 1",
+			err:      fmt.Errorf("starting the containers failed: %w", dockercli.StatusError{Status: "boom"}),
+			wantMsg:  "starting the containers failed: boom",
+			wantCode: ExitFailed,
+		},
+		{
+			name:     "the code of the wrapped error is kept",
+			err:      fmt.Errorf("starting the containers failed: %w", invalidf("bad input")),
+			wantMsg:  "starting the containers failed: bad input",
+			wantCode: ExitInvalid,
+		},
+		{
+			name:     "a StatusError on top is left as is",
+			err:      withCode(ExitRefused, errors.New("refused")),
+			wantMsg:  "refused",
+			wantCode: ExitRefused,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runE := adapt(func(context.Context, []string) error { return tc.err })
+			cmd := &cobra.Command{}
+			cmd.SetContext(context.Background())
+			err := runE(cmd, nil)
+			st, ok := err.(dockercli.StatusError)
+			assert.Assert(t, ok, "%T on top of the chain", err)
+			assert.Check(t, is.Equal(st.Error(), tc.wantMsg))
+			assert.Check(t, is.Equal(exitCode(err), tc.wantCode))
+			assert.Check(t, errors.Is(err, tc.err), "the cause is kept")
+		})
+	}
+}
+
+func TestAdaptLeavesPlainErrorsAlone(t *testing.T) {
+	plain := errors.New("plain")
+	runE := adapt(func(context.Context, []string) error { return plain })
+	cmd := &cobra.Command{}
+	cmd.SetContext(context.Background())
+	assert.Equal(t, runE(cmd, nil), plain)
+}
+
+func TestCheckTestHostAPIVersionRefused(t *testing.T) {
+	refused := errors.New("Error response from daemon: client version 1.11 is too old. Minimum supported API version is 1.12, please upgrade your client to a newer version")
+	c := fakeInfoClient{err: refused, host: "unix:///var/run/docker.sock"}
+
+	t.Setenv("DOCKER_API_VERSION", "1.11")
+	_, err := checkTestHost(context.Background(), c, []string{"*"})
+	assert.Equal(t, exitCode(err), ExitFailed)
+	for _, want := range []string{"refuses the API version 1.11 asked by DOCKER_API_VERSION", "Minimum supported API version is 1.12", "Unset DOCKER_API_VERSION"} {
+		assert.Check(t, is.Contains(err.Error(), want))
+	}
+	assert.Check(t, !errors.Is(err, context.Canceled))
+
+	t.Setenv("DOCKER_API_VERSION", "")
+	_, err = checkTestHost(context.Background(), c, []string{"*"})
+	assert.Check(t, is.Contains(err.Error(), "Set DOCKER_API_VERSION to a version the engine supports, or upgrade the Docker Engine"))
+}
+
+func TestEngineFeatureError(t *testing.T) {
+	p := composetest.Load(t, `
+services:
+  web:
+    image: nginx:1.25
+    networks:
+      back:
+        interface_name: eth7
+      front: {}
+  db:
+    image: postgres:12
+networks:
+  back: {}
+  front: {}
+`, nil)
+	err := engineFeatureError(p, "1.41", "")
+	assert.Equal(t, exitCode(err), ExitFailed)
+	for _, want := range []string{"API 1.41", "nothing was created", "service web: interface_name on network back needs Docker Engine 28.1 or later (API 1.49)", "Upgrade the Docker Engine", "override file"} {
+		assert.Check(t, is.Contains(err.Error(), want))
+	}
+	assert.Check(t, !strings.Contains(err.Error(), "DOCKER_API_VERSION"))
+
+	err = engineFeatureError(p, "1.41", "1.41")
+	assert.Check(t, is.Contains(err.Error(), "Unset DOCKER_API_VERSION (1.41)"))
+
+	assert.NilError(t, engineFeatureError(p, "1.49", ""), "a recent engine runs it")
+	plain := composetest.Load(t, "services:\n  web:\n    image: nginx:1.25\n", nil)
+	assert.NilError(t, engineFeatureError(plain, "1.24", ""), "nothing gated is used")
+}
+
+func TestInvalidImageReferenceIsInvalidInput(t *testing.T) {
+	b := &fakeBackend{project: composetest.Load(t, "services:\n  web:\n    image: Picatest/App:1\n  ok:\n    image: nginx:1.25\n", nil)}
+	stdout, stderr, code := run(t, b, "config")
+	assert.Equal(t, code, ExitInvalid)
+	assert.Equal(t, stdout, "")
+	for _, want := range []string{`service web: invalid image reference "Picatest/App:1"`, "must be lowercase", "in lowercase", "docker picatest check"} {
+		assert.Check(t, is.Contains(stderr, want))
+	}
+}
+
+func TestLoadErrorsOfMissingFilesSayWhichFlag(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{
+			name: "-f",
+			err:  fmt.Errorf("compose file %q is invalid: %w", "/srv/nope.yaml", &fs.PathError{Op: "open", Path: "/srv/nope.yaml", Err: fs.ErrNotExist}),
+			want: "Check the paths given with -f (or COMPOSE_FILE)",
+		},
+		{
+			name: "--env-file",
+			err:  errors.New("couldn't find env file: /srv/nope.env"),
+			want: "Check the paths given with --env-file (or COMPOSE_ENV_FILES)",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := run(t, &fakeBackend{err: tc.err}, "config")
+			assert.Equal(t, code, ExitInvalid)
+			assert.Check(t, is.Contains(stderr, tc.err.Error()))
+			assert.Check(t, is.Contains(stderr, tc.want))
+			assert.Check(t, !strings.Contains(stderr, "Fix the Compose file"))
+		})
+	}
+}
