@@ -51,6 +51,9 @@ func runLogs(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 	if err != nil {
 		return err
 	}
+	// The containers print what they got: real secrets when started with
+	// --real-secrets. Their values are masked (see redactingBackend).
+	root.redact = root.deployedRedactor(ctx, backend)
 	consumer := formatter.NewLogConsumer(ctx, dockerCli.Out(), dockerCli.Err(), dockerCli.Out().IsTerminal(), true, opts.timestamps)
 	return backend.Logs(ctx, p.Name, consumer, api.LogOptions{
 		Services:   services,

@@ -40,6 +40,10 @@ type testProject struct {
 	Settings Settings
 	// Redact hides the values of the real secrets files still in use.
 	Redact *redactor
+	// RedactAll also hides the values of the real secrets files replaced
+	// by their example: a deployment started with --real-secrets prints
+	// them (smoke's log scan, logs).
+	RedactAll *redactor
 }
 
 // loadOptions tune loadTestProject for one command.
@@ -87,10 +91,16 @@ func (o *rootOptions) loadTestProject(ctx context.Context, backend Backend, lo l
 		return nil, err
 	}
 	tp.Changes = append(tp.Changes, changes...)
-	tp.Redact, err = newRedactor(examplesecrets.RealSecretsFiles(p, secretsOpts))
+	inUse := examplesecrets.RealSecretsFiles(p, secretsOpts)
+	tp.Redact, err = newRedactor(inUse)
 	if err != nil {
 		return nil, err
 	}
+	tp.RedactAll, err = newRedactor(inUse, examplesecrets.RealSecretsFiles(loaded, examplesecrets.Options{RealSecrets: true})...)
+	if err != nil {
+		return nil, err
+	}
+	o.redact = tp.RedactAll // errors and streamed logs, from here on
 	p, err = p.WithServicesEnvironmentResolved(true)
 	if err != nil {
 		return nil, invalidf("%v\nCheck that every env_file exists and is readable (see 'docker picatest config').", err)

@@ -1,13 +1,21 @@
 package plugin
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"sort"
 	"strings"
 
+	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/types"
+	dockercli "github.com/docker/cli/cli"
+	"github.com/docker/cli/cli/command"
+	"github.com/docker/compose/v5/pkg/api"
+	"github.com/spf13/cobra"
+
+	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
 )
 
 // Masked replaces every value read from a real secrets file in outputs.
@@ -25,8 +33,13 @@ type redactor struct {
 }
 
 // newRedactor reads the values of files: each KEY=value of a dotenv file,
-// and the whole content of any file.
-func newRedactor(files []string) (*redactor, error) {
+// each line of a multi-line value, the raw text after '=' of every line
+// (so that a file the dotenv parser rejects, whose error quotes the line,
+// is masked too) and the whole content of any file. A file of files that
+// cannot be read is an error (the command needs it anyway); bestEffort are
+// read when possible: real secrets files the command does not use itself,
+// but that a deployment started with --real-secrets may print.
+func newRedactor(files []string, bestEffort ...string) (*redactor, error) {
 	r := &redactor{files: files}
 	seen := map[string]bool{}
 	var values []string
@@ -44,16 +57,40 @@ func newRedactor(files []string) (*redactor, error) {
 			}
 		}
 	}
+	addFile := func(b []byte) {
+		add(string(b))
+		env, err := dotenv.UnmarshalBytesWithLookup(b, func(string) (string, bool) { return "", false })
+		for _, v := range env {
+			add(v)
+			if strings.Contains(v, "\n") {
+				for _, line := range strings.Split(v, "\n") {
+					add(line)
+				}
+			}
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			if _, v, ok := strings.Cut(line, "="); ok {
+				add(v)
+				add(strings.Trim(strings.TrimSpace(v), `"'`))
+			} else if err != nil {
+				add(line) // perhaps the rest of an unterminated value
+			}
+		}
+	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return nil, invalidf("cannot read secrets file %s: %v\nFix its permissions, or provide %s.example with test values.", f, err, f)
 		}
-		add(string(b))
-		if env, err := dotenv.UnmarshalBytesWithLookup(b, func(string) (string, bool) { return "", false }); err == nil {
-			for _, v := range env {
-				add(v)
-			}
+		addFile(b)
+	}
+	for _, f := range bestEffort {
+		if b, err := os.ReadFile(f); err == nil {
+			addFile(b)
 		}
 	}
 	if len(values) == 0 {
@@ -129,4 +166,89 @@ func (r *redactor) Project(p *types.Project) (*types.Project, error) {
 		}
 		return s, nil
 	})
+}
+
+// redactedLogs is a LogConsumer that masks secret values in every line of
+// container output before passing it on: containers started with real
+// secrets may print them, and `logs` or `up --follow` would show them.
+type redactedLogs struct {
+	api.LogConsumer
+	r *redactor
+}
+
+func (l redactedLogs) Log(container, message string) {
+	l.LogConsumer.Log(container, l.r.String(message))
+}
+
+func (l redactedLogs) Err(container, message string) {
+	l.LogConsumer.Err(container, l.r.String(message))
+}
+
+func (l redactedLogs) Status(container, message string) {
+	l.LogConsumer.Status(container, l.r.String(message))
+}
+
+// redactingBackend masks the log lines of Logs with the redactor of the
+// command (rootOptions.redact), whichever command streams them.
+type redactingBackend struct {
+	Backend
+	root *rootOptions
+}
+
+func (b redactingBackend) Logs(ctx context.Context, project string, consumer api.LogConsumer, options api.LogOptions) error {
+	if r := b.root.redact; r != nil && r.replacer != nil {
+		consumer = redactedLogs{consumer, r}
+	}
+	return b.Backend.Logs(ctx, project, consumer, options)
+}
+
+// withRedaction returns newBackend whose backends mask secret values in the
+// log lines they stream (see redactingBackend).
+func (o *rootOptions) withRedaction(newBackend BackendFunc) BackendFunc {
+	return func(dockerCli command.Cli, progress string) (Backend, error) {
+		b, err := newBackend(dockerCli, progress)
+		if err != nil {
+			return nil, err
+		}
+		return redactingBackend{Backend: b, root: o}, nil
+	}
+}
+
+// redactErrors wraps the RunE of a command so that its error message is
+// masked with the redactor of the command: an error may quote a secrets
+// file (the dotenv parser quotes the line it rejects). The exit code is
+// kept.
+func (o *rootOptions) redactErrors(run func(*cobra.Command, []string) error) func(*cobra.Command, []string) error {
+	if run == nil {
+		return nil
+	}
+	return func(cmd *cobra.Command, args []string) error {
+		err := run(cmd, args)
+		if err == nil || o.redact == nil {
+			return err
+		}
+		msg := err.Error()
+		masked := o.redact.String(msg)
+		if masked == msg {
+			return err
+		}
+		return dockercli.StatusError{StatusCode: exitCode(err), Status: masked}
+	}
+}
+
+// deployedRedactor masks the values of every real secrets file of the
+// project (example or not, --real-secrets or not): for the commands that
+// show what an existing deployment prints, without knowing whether it was
+// started with --real-secrets. Without a Compose file (-p alone) nothing is
+// known to mask.
+func (o *rootOptions) deployedRedactor(ctx context.Context, backend Backend) *redactor {
+	p, err := backend.LoadProject(ctx, o.projectLoadOptions(nil, cli.WithoutEnvironmentResolution))
+	if err != nil {
+		return nil
+	}
+	r, err := newRedactor(nil, examplesecrets.RealSecretsFiles(p, examplesecrets.Options{RealSecrets: true})...)
+	if err != nil {
+		return nil
+	}
+	return r
 }

@@ -24,6 +24,10 @@ var (
 type rootOptions struct {
 	projectOptions
 	settingsOptions
+
+	// redact masks secret values in the error and the streamed log lines
+	// of the command, once it knows the project's secrets files.
+	redact *redactor
 }
 
 // projectOptions are Compose's own project flags, with Compose's meaning.
@@ -96,6 +100,7 @@ func (o *projectOptions) addFlags(f *pflag.FlagSet, fileShorthand bool) {
 // RootCommand returns the picatest command and its subcommands.
 func RootCommand(dockerCli command.Cli, newBackend BackendFunc) *cobra.Command {
 	opts := &rootOptions{}
+	newBackend = opts.withRedaction(newBackend)
 	cmd := &cobra.Command{
 		Use:   "picatest",
 		Short: "Test a Compose service on the shared test machine, then publish it safely",
@@ -140,6 +145,7 @@ says which of them it returns.`,
 	)
 	for _, sub := range cmd.Commands() {
 		opts.addFlags(sub.Flags(), sub.Name() != "logs")
+		sub.RunE = opts.redactErrors(sub.RunE)
 	}
 	cmd.AddCommand(newVersionCommand(dockerCli))
 	cmd.AddCommand(newCompletionCommand(dockerCli))

@@ -310,7 +310,9 @@ func runSmoke(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc
 			fmt.Fprintf(&b, "OK: project %s passes the smoke checks\n", rep.Project)
 		}
 	}
-	if _, err := io.WriteString(dockerCli.Out(), tp.Redact.String(strings.TrimPrefix(b.String(), "\n"))); err != nil {
+	// The log scan shows what the containers print: real secrets when the
+	// deployment was started with --real-secrets.
+	if _, err := io.WriteString(dockerCli.Out(), tp.RedactAll.String(strings.TrimPrefix(b.String(), "\n"))); err != nil {
 		return err
 	}
 	return checksError(res)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -21,6 +22,7 @@ import (
 
 type statusOptions struct {
 	format string
+	all    bool
 }
 
 func newStatusCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOptions) *cobra.Command {
@@ -32,26 +34,37 @@ func newStatusCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootO
 		Long: `Lists the containers of the test deployment, one line each: service, state,
 health, restarts, test URLs, and who deployed it (owner, branch, commit) and
 when (age). With -p and no Compose file, the deployment is found by its
-project name alone.
+project name alone. --all lists the test deployments of every project on
+the engine, as 'docker compose ls' lists projects: who tests what on a
+shared machine; it needs no Compose file.
 
 Exit codes: 0 shown, 1 failed (engine unreachable), 2 invalid input, 130
 interrupted. Never 3: status only reads.`,
 		Example: `  docker picatest status
   docker picatest -p pad status
-  docker picatest ps --format json`,
+  docker picatest ps --format json
+  docker picatest status --all`,
 		RunE: adapt(func(ctx context.Context, args []string) error {
 			if opts.format != "text" && opts.format != "json" {
 				return invalidf("--format %q is not supported: use --format text or --format json", opts.format)
+			}
+			if opts.all {
+				if len(args) > 0 {
+					return invalidf("--all shows every project and cannot be combined with service names: drop %s or --all", strings.Join(args, " "))
+				}
+				return runStatusAll(ctx, dockerCli, newBackend, root, opts)
 			}
 			return runStatus(ctx, dockerCli, newBackend, root, opts, args)
 		}),
 	}
 	cmd.Flags().StringVar(&opts.format, "format", "text", "Format the output. Values: [text | json]")
+	cmd.Flags().BoolVar(&opts.all, "all", false, "Show the test deployments of every project on the engine")
 	return cmd
 }
 
 // containerStatus is one line of `status`.
 type containerStatus struct {
+	Project  string   `json:"-"`
 	Service  string   `json:"service"`
 	Name     string   `json:"name"`
 	Image    string   `json:"image"`
@@ -75,17 +88,27 @@ func runStatus(ctx context.Context, dockerCli command.Cli, newBackend BackendFun
 	if err != nil {
 		return err
 	}
-	containers, err := backend.Ps(ctx, p.Name, api.PsOptions{All: true, Services: services})
+	lines, err := statusLines(ctx, dockerCli, backend, p.Name, services, settings.TestDomain)
 	if err != nil {
 		return err
+	}
+	return printStatus(dockerCli.Out(), p.Name, lines, opts.format)
+}
+
+// statusLines are the lines of `status` for one project, sorted by
+// container name.
+func statusLines(ctx context.Context, dockerCli command.Cli, backend Backend, project string, services []string, testDomain string) ([]containerStatus, error) {
+	containers, err := backend.Ps(ctx, project, api.PsOptions{All: true, Services: services})
+	if err != nil {
+		return nil, err
 	}
 	now := time.Now()
 	lines := make([]containerStatus, 0, len(containers))
 	for _, c := range containers {
 		st := containerStatus{
-			Service: c.Service, Name: c.Name, Image: c.Image,
+			Project: project, Service: c.Service, Name: c.Name, Image: c.Image,
 			State: string(c.State), Health: string(c.Health),
-			URLs: testURLs(types.ServiceConfig{ContainerSpec: types.ContainerSpec{Labels: c.Labels}}, settings.TestDomain),
+			URLs: testURLs(types.ServiceConfig{ContainerSpec: types.ContainerSpec{Labels: c.Labels}}, testDomain),
 		}
 		if inspect, err := dockerCli.Client().ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{}); err == nil {
 			st.Restarts = inspect.Container.RestartCount
@@ -100,7 +123,66 @@ func runStatus(ctx context.Context, dockerCli command.Cli, newBackend BackendFun
 		lines = append(lines, st)
 	}
 	sort.Slice(lines, func(i, j int) bool { return lines[i].Name < lines[j].Name })
-	return printStatus(dockerCli.Out(), p.Name, lines, opts.format)
+	return lines, nil
+}
+
+// runStatusAll shows the test deployments of every project on the engine:
+// the projects of the containers that docker picatest started (they carry
+// the label net.picasoft.picatest.started), by project name.
+func runStatusAll(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts statusOptions) error {
+	backend, err := newBackend(dockerCli, root.Progress)
+	if err != nil {
+		return err
+	}
+	dir := root.ProjectDir
+	if dir == "" {
+		dir = "."
+	}
+	settings, err := root.settingsOptions.resolve(dir, os.Getenv)
+	if err != nil {
+		return err
+	}
+	res, err := dockerCli.Client().ContainerList(ctx, client.ContainerListOptions{
+		All:     true,
+		Filters: make(client.Filters).Add("label", testlabels.Started),
+	})
+	if err != nil {
+		return fmt.Errorf("cannot list the containers of the engine: %w\nCheck that `docker ps -a` works", err)
+	}
+	seen := map[string]bool{}
+	var projects []string
+	for _, c := range res.Items {
+		if name := c.Labels[api.ProjectLabel]; name != "" && !seen[name] {
+			seen[name] = true
+			projects = append(projects, name)
+		}
+	}
+	sort.Strings(projects)
+	type projectStatus struct {
+		Project    string            `json:"project"`
+		Containers []containerStatus `json:"containers"`
+	}
+	all := make([]projectStatus, 0, len(projects))
+	var lines []containerStatus
+	for _, name := range projects {
+		l, err := statusLines(ctx, dockerCli, backend, name, nil, settings.TestDomain)
+		if err != nil {
+			return err
+		}
+		all = append(all, projectStatus{Project: name, Containers: l})
+		lines = append(lines, l...)
+	}
+	w := dockerCli.Out()
+	if opts.format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"projects": all})
+	}
+	if len(lines) == 0 {
+		_, err := fmt.Fprintln(w, "No test deployment on this engine: start one with 'docker picatest up'.")
+		return err
+	}
+	return printStatusTable(w, lines, true)
 }
 
 func printStatus(w io.Writer, project string, lines []containerStatus, format string) error {
@@ -113,14 +195,25 @@ func printStatus(w io.Writer, project string, lines []containerStatus, format st
 		_, err := fmt.Fprintf(w, "Project %s has no containers: start it with 'docker picatest up'.\n", project)
 		return err
 	}
+	return printStatusTable(w, lines, false)
+}
+
+// printStatusTable prints lines as a table, with the project of each line
+// first when withProject.
+func printStatusTable(w io.Writer, lines []containerStatus, withProject bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	project := func(l containerStatus) string { return "" }
+	if withProject {
+		fmt.Fprint(tw, "PROJECT\t")
+		project = func(l containerStatus) string { return l.Project + "\t" }
+	}
 	fmt.Fprintln(tw, "SERVICE\tSTATE\tHEALTH\tRESTARTS\tTEST URLS\tOWNER\tBRANCH\tCOMMIT\tAGE")
 	for _, l := range lines {
 		commit := l.Commit
 		if len(commit) > 12 {
 			commit = commit[:12]
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", l.Service, l.State, orDash(l.Health), l.Restarts,
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", project(l), l.Service, l.State, orDash(l.Health), l.Restarts,
 			orDash(strings.Join(l.URLs, " ")), orDash(l.Owner), orDash(l.Branch), orDash(commit), orDash(l.Age))
 	}
 	return tw.Flush()

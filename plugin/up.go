@@ -201,7 +201,9 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 		}
 		report.failChecks(res, time.Since(started))
 	}
-	if err := report.print(dockerCli.Out(), opts.format, tp.Redact); err != nil {
+	// The report shows what the containers print (log scan, last log
+	// lines): real secrets when they were started with --real-secrets.
+	if err := report.print(dockerCli.Out(), opts.format, tp.RedactAll); err != nil {
 		return err
 	}
 	if werr != nil {
