@@ -394,7 +394,7 @@ func pullImages(ctx context.Context, backend Backend, c client.APIClient, p *typ
 		warnings = append(warnings, fmt.Sprintf("could not pull %s (service %s), using the local image: %v", image, name, errs[i]))
 	}
 	if len(missing) > 0 {
-		return nil, withCode(ExitFailed, fmt.Errorf("image %s could not be pulled and is not present locally: check the image name and tag, the registry login ('docker login'), or build or load the image on this machine", strings.Join(missing, "; ")))
+		return nil, withCode(ExitFailed, fmt.Errorf("image %s could not be pulled and is not present locally: check the image name and tag ('docker picatest check' finds untagged and latest images), the registry login ('docker login'), or build or load the image on this machine", strings.Join(missing, "; ")))
 	}
 	return warnings, nil
 }
