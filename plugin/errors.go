@@ -57,11 +57,15 @@ type runFunc func(ctx context.Context, args []string) error
 
 // adapt turns fn into a cobra RunE whose context is cancelled on SIGINT or
 // SIGTERM, an interruption exiting with ExitInterrupted (as Compose's
-// cmd/compose Adapt does).
+// cmd/compose Adapt does). The docker CLI closing the plugin socket (it
+// cancels cmd.Context()) and the CLI exiting before the plugin are
+// interruptions too.
 func adapt(fn runFunc) func(cmd *cobra.Command, args []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
+		ctx, stopWatch := cancelWhenOrphaned(ctx, startPPID, os.Getppid, orphanCheck)
+		defer stopWatch()
 		err := fn(ctx, args)
 		if err != nil && (api.IsErrCanceled(err) || errors.Is(ctx.Err(), context.Canceled)) {
 			return dockercli.StatusError{StatusCode: ExitInterrupted, Status: "interrupted: nothing in the working tree was changed; run the command again to finish", Cause: err}

@@ -5,6 +5,9 @@
 //	app              serve HTTP on $PORT (default 8080)
 //	app health       GET http://127.0.0.1:$PORT/healthz, exit 0 if 200 else 1
 //	app cat PATH...  print files and exit (1 if one is missing)
+//	app sleep SECONDS  print "app: sleeping Ns", sleep, exit 0 (a slow build
+//	                   step; $VAR in SECONDS is expanded, as the exec form of
+//	                   RUN has no shell: RUN ["/app", "sleep", "$BUILD_SLEEP"])
 //
 // Environment read by the server:
 //
@@ -18,9 +21,13 @@
 //	                a literal backslash-n is accepted too)
 //	ONESHOT=1       print LOG_LINES and exit at once with $EXIT_CODE
 //	EXIT_CODE       exit code of a one-shot run (default 0)
+//	IGNORE_SIGTERM=1  print "app: SIGTERM ignored" and keep serving (a
+//	                container slow to stop: it lasts until its
+//	                stop_grace_period, then is killed)
 //
 // Endpoints: GET / (JSON: hostname, env, files), GET /file?path=/x (the file,
-// 404 if absent), GET /healthz. SIGTERM and SIGINT exit 0 promptly.
+// 404 if absent), GET /healthz. SIGTERM and SIGINT exit 0 promptly (SIGTERM
+// is ignored with IGNORE_SIGTERM=1).
 package main
 
 import (
@@ -46,13 +53,15 @@ func main() {
 			os.Exit(health())
 		case "cat":
 			os.Exit(cat(args[1:]))
+		case "sleep":
+			os.Exit(sleep(args[1:]))
 		case "serve":
 			// explicit form of the default
 		case "-h", "--help", "help":
-			fmt.Println("usage: app [serve] | app health | app cat PATH...")
+			fmt.Println("usage: app [serve] | app health | app cat PATH... | app sleep SECONDS")
 			return
 		default:
-			fmt.Fprintf(os.Stderr, "app: unknown command %q (want serve, health or cat)\n", args[0])
+			fmt.Fprintf(os.Stderr, "app: unknown command %q (want serve, health, cat or sleep)\n", args[0])
 			os.Exit(2)
 		}
 	}
@@ -156,6 +165,7 @@ func serve() int {
 
 	sigc := make(chan os.Signal, 1)
 	signal.Notify(sigc, syscall.SIGTERM, syscall.SIGINT)
+	ignoreTerm := os.Getenv("IGNORE_SIGTERM") == "1"
 
 	var crash <-chan time.Time
 	if v := os.Getenv("CRASH_AFTER"); v != "" {
@@ -167,19 +177,25 @@ func serve() int {
 		crash = time.After(d)
 	}
 
-	select {
-	case err := <-errc:
-		fmt.Fprintf(os.Stderr, "app: %v\n", err)
-		return 1
-	case <-crash:
-		fmt.Fprintf(os.Stderr, "app: crashing as asked (CRASH_AFTER=%s)\n", os.Getenv("CRASH_AFTER"))
-		return 1
-	case s := <-sigc:
-		fmt.Printf("app: %v, shutting down\n", s)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		return 0
+	for {
+		select {
+		case err := <-errc:
+			fmt.Fprintf(os.Stderr, "app: %v\n", err)
+			return 1
+		case <-crash:
+			fmt.Fprintf(os.Stderr, "app: crashing as asked (CRASH_AFTER=%s)\n", os.Getenv("CRASH_AFTER"))
+			return 1
+		case s := <-sigc:
+			if s == syscall.SIGTERM && ignoreTerm {
+				fmt.Println("app: SIGTERM ignored (IGNORE_SIGTERM=1)")
+				continue
+			}
+			fmt.Printf("app: %v, shutting down\n", s)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			srv.Shutdown(ctx)
+			return 0
+		}
 	}
 }
 
@@ -233,4 +249,23 @@ func cat(paths []string) int {
 		os.Stdout.Write(b)
 	}
 	return rc
+}
+
+// sleep waits for the given number of seconds, for a slow build step.
+func sleep(args []string) int {
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: app sleep SECONDS")
+		return 2
+	}
+	// The exec form of RUN has no shell: expand $VAR here, so that a build
+	// arg sets the time (RUN ["/app", "sleep", "$BUILD_SLEEP"]).
+	v := os.ExpandEnv(args[0])
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		fmt.Fprintf(os.Stderr, "app: sleep %q: not a number of seconds\n", v)
+		return 2
+	}
+	fmt.Printf("app: sleeping %ds\n", n)
+	time.Sleep(time.Duration(n) * time.Second)
+	return 0
 }
