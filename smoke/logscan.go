@@ -65,6 +65,11 @@ type ScanOptions struct {
 	MaxBytes int64                       // log bytes read per container (default 16 MiB)
 }
 
+// startSlack is how long before a container's StartedAt its logs are read
+// from: the first lines of a process can be stamped before the engine
+// records that it started (0.2 ms before was seen).
+const startSlack = time.Second
+
 // ScanLogs reads the logs of every container of the project (running or
 // exited) since it last started and returns the error lines of each, sorted
 // by service then container. Containers without a match are left out.
@@ -102,6 +107,10 @@ func ScanLogs(ctx context.Context, e Engine, opts ScanOptions) ([]LogMatch, erro
 		}
 		if t, err := time.Parse(time.RFC3339Nano, since); err != nil || t.IsZero() || t.Year() < 2000 {
 			since = "" // never started: no logs anyway
+		} else {
+			// The engine records StartedAt once the process runs: its
+			// first lines can be stamped a little earlier.
+			since = t.Add(-startSlack).Format(time.RFC3339Nano)
 		}
 		rc, err := e.ContainerLogs(ctx, s.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Since: since})
 		if err != nil {
