@@ -9,11 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/compose-spec/compose-go/v2/types"
-
 	"github.com/picasoft/docker-picatest/smoke"
 	"github.com/picasoft/docker-picatest/transforms"
-	"github.com/picasoft/docker-picatest/transforms/verify"
 )
 
 // upReport is what `up` prints at the end, as text or as one JSON document.
@@ -61,7 +58,7 @@ func newUpReport(tp *testProject, states []smoke.ServiceState, warnings []string
 		svc := tp.Project.Services[s.Service]
 		r.Services = append(r.Services, serviceReport{
 			Service: s.Service, Image: s.Image, State: s.State, Health: s.Health, Restarts: s.Restarts,
-			URLs: testURLs(svc, tp.Settings.TestDomain),
+			URLs: smoke.URLs(svc.Labels, tp.Settings.TestDomain),
 		})
 	}
 	sort.Slice(r.Services, func(i, j int) bool { return r.Services[i].Service < r.Services[j].Service })
@@ -93,20 +90,6 @@ func (r *upReport) fail(werr *smoke.WaitError) {
 		State: werr.State.State, Health: werr.State.Health,
 		HealthLog: werr.State.HealthLog, LogTail: werr.State.LogTail,
 	}
-}
-
-// testURLs returns the test URLs of a service: the hosts of its Traefik
-// rules under the test domain, https when the router has TLS.
-func testURLs(s types.ServiceConfig, testDomain string) []string {
-	var urls []string
-	for key, rule := range verify.TraefikRules(s.Labels) {
-		scheme := smoke.RouterScheme(s.Labels, strings.TrimSuffix(key, ".rule"))
-		for _, h := range smoke.UnderDomain(smoke.RuleHosts(rule), testDomain) {
-			urls = append(urls, scheme+"://"+h+"/")
-		}
-	}
-	sort.Strings(urls)
-	return urls
 }
 
 func (r *upReport) print(w io.Writer, format string, redact *redactor) error {

@@ -11,12 +11,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/cli/cli/command"
 	"github.com/docker/compose/v5/pkg/api"
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 
+	"github.com/picasoft/docker-picatest/smoke"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
 
@@ -108,7 +108,7 @@ func statusLines(ctx context.Context, dockerCli command.Cli, backend Backend, pr
 		st := containerStatus{
 			Project: project, Service: c.Service, Name: c.Name, Image: c.Image,
 			State: string(c.State), Health: string(c.Health),
-			URLs: testURLs(types.ServiceConfig{ContainerSpec: types.ContainerSpec{Labels: c.Labels}}, testDomain),
+			URLs: smoke.URLs(c.Labels, testDomain),
 		}
 		if inspect, err := dockerCli.Client().ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{}); err == nil {
 			st.Restarts = inspect.Container.RestartCount

@@ -328,3 +328,37 @@ func TestTargets(t *testing.T) {
 		}
 	}
 }
+
+// TestURLs: the test URLs that report and status show are the hosts Targets
+// checks with path "/": HTTP routers of an enabled service only.
+func TestURLs(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		labels map[string]string
+		want   string
+	}{
+		{"http and https routers, deduplicated", map[string]string{
+			"traefik.http.routers.a.rule":        "Host(`pad.test.example.org`) || Host(`example.com`)",
+			"traefik.http.routers.b.rule":        "Host(`pad.test.example.org`)",
+			"traefik.http.routers.s.rule":        "Host(`pad.test.example.org`)",
+			"traefik.http.routers.s.entrypoints": "websecure",
+		}, "http://pad.test.example.org/ https://pad.test.example.org/"},
+		{"a TCP router is not a URL", map[string]string{
+			"traefik.tcp.routers.db.rule": "HostSNI(`db.test.example.org`)",
+		}, ""},
+		{"traefik.enable=false", map[string]string{
+			"traefik.enable":              "false",
+			"traefik.http.routers.x.rule": "Host(`x.test.example.org`)",
+		}, ""},
+		{"v1 frontend", map[string]string{
+			"traefik.frontend.rule": "Host:old.test.example.org",
+		}, "http://old.test.example.org/"},
+		{"no label", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := strings.Join(URLs(tc.labels, "test.example.org"), " "); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

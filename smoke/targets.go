@@ -113,26 +113,13 @@ func Targets(p *types.Project, testDomain string) ([]Target, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !traefikEnabled(s.Labels) {
-			continue
-		}
 		seen := map[string]bool{}
 		var svc []Target
-		for key, rule := range verify.TraefikRules(s.Labels) {
-			lk := strings.ToLower(key)
-			if strings.HasPrefix(lk, "traefik.tcp.") {
-				continue
-			}
-			prefix := key[:len(key)-len(".rule")]
-			routerName := prefix
-			if strings.HasPrefix(lk, "traefik.http.routers.") {
-				routerName = prefix[len("traefik.http.routers."):]
-			}
-			scheme := RouterScheme(s.Labels, prefix)
-			for _, h := range UnderDomain(RuleHosts(rule), testDomain) {
+		for _, r := range httpRouters(s.Labels) {
+			for _, h := range UnderDomain(RuleHosts(r.rule), testDomain) {
 				paths := append([]string{"/"}, x.Smoke...)
 				for i, path := range paths {
-					t := Target{Service: name, Router: routerName, Rule: rule, Scheme: scheme, Host: h, Path: path, Smoke: i > 0}
+					t := Target{Service: name, Router: r.name, Rule: r.rule, Scheme: r.scheme, Host: h, Path: path, Smoke: i > 0}
 					if seen[t.URL()] {
 						continue
 					}
@@ -157,6 +144,54 @@ func Targets(p *types.Project, testDomain string) ([]Target, error) {
 		out = append(out, svc...)
 	}
 	return out, nil
+}
+
+// router is one HTTP router of a service's Traefik labels.
+type router struct {
+	name   string // e.g. "pad" for traefik.http.routers.pad.rule
+	rule   string
+	scheme string // see RouterScheme
+}
+
+// httpRouters returns the HTTP routers (v2/v3, and v1 frontends) of a
+// service's labels; none when the service says traefik.enable=false. TCP
+// routers are not HTTP and are left out.
+func httpRouters(labels map[string]string) []router {
+	if !traefikEnabled(labels) {
+		return nil
+	}
+	var out []router
+	for key, rule := range verify.TraefikRules(labels) {
+		lk := strings.ToLower(key)
+		if strings.HasPrefix(lk, "traefik.tcp.") {
+			continue
+		}
+		prefix := key[:len(key)-len(".rule")]
+		name := prefix
+		if strings.HasPrefix(lk, "traefik.http.routers.") {
+			name = prefix[len("traefik.http.routers."):]
+		}
+		out = append(out, router{name: name, rule: rule, scheme: RouterScheme(labels, prefix)})
+	}
+	return out
+}
+
+// URLs returns the test URLs of a service from its labels: scheme://host/
+// for every host under testDomain of its HTTP routers (the URLs Targets
+// checks with path "/"), sorted and deduplicated.
+func URLs(labels map[string]string, testDomain string) []string {
+	seen := map[string]bool{}
+	var urls []string
+	for _, r := range httpRouters(labels) {
+		for _, h := range UnderDomain(RuleHosts(r.rule), testDomain) {
+			if u := r.scheme + "://" + h + "/"; !seen[u] {
+				seen[u] = true
+				urls = append(urls, u)
+			}
+		}
+	}
+	sort.Strings(urls)
+	return urls
 }
 
 // traefikEnabled is false only when the service says traefik.enable=false
