@@ -254,6 +254,16 @@ func catCases() []catCase {
 			next: "Check DOCKER_HOST (tcp://127.0.0.1:1) and the docker context",
 		},
 		{
+			name: "engine-unreachable-status", dir: "engine", args: []string{"status"}, env: []string{"DOCKER_HOST=unix:///nonexistent.sock"}, code: 1,
+			want: []string{"cannot reach the Docker engine"},
+			next: "Check DOCKER_HOST (unix:///nonexistent.sock) and the docker context",
+		},
+		{
+			name: "engine-unreachable-logs", dir: "engine", args: []string{"logs"}, env: []string{"DOCKER_HOST=tcp://127.0.0.1:1"}, code: 1,
+			want: []string{"cannot reach the Docker engine"},
+			next: "Check DOCKER_HOST (tcp://127.0.0.1:1) and the docker context",
+		},
+		{
 			name: "api-version-refused", dir: "engine", args: up(), env: []string{"DOCKER_API_VERSION=1.11"}, code: 1,
 			want: []string{"refuses the API version 1.11 asked by DOCKER_API_VERSION", "client version 1.11 is too old"},
 			next: "Unset DOCKER_API_VERSION",

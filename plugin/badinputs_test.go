@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	dockercli "github.com/docker/cli/cli"
+	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
@@ -154,4 +155,24 @@ func TestLoadErrorsOfMissingFilesSayWhichFlag(t *testing.T) {
 			assert.Check(t, !strings.Contains(stderr, "Fix the Compose file"))
 		})
 	}
+}
+
+// TestAdviseUnreachable: any command that cannot reach the engine says
+// what to check, once.
+func TestAdviseUnreachable(t *testing.T) {
+	c, err := client.New(client.WithHost("unix:///nonexistent.sock"))
+	assert.NilError(t, err)
+	defer c.Close()
+	_, pingErr := c.Ping(context.Background(), client.PingOptions{})
+	assert.Assert(t, client.IsErrConnectionFailed(pingErr), pingErr)
+
+	err = adviseUnreachable(fmt.Errorf("listing: %w", pingErr))
+	assert.Equal(t, exitCode(err), ExitFailed)
+	assert.Check(t, is.Contains(err.Error(), "cannot reach the Docker engine"))
+	assert.Check(t, is.Contains(err.Error(), "Check DOCKER_HOST"))
+
+	advised := withCode(ExitFailed, unreachableError(nil, pingErr))
+	assert.Equal(t, adviseUnreachable(advised), advised, "advised twice")
+	other := errors.New("no such service")
+	assert.Equal(t, adviseUnreachable(other), other)
 }

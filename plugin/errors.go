@@ -11,6 +11,7 @@ import (
 
 	dockercli "github.com/docker/cli/cli"
 	"github.com/docker/compose/v5/pkg/api"
+	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 )
 
@@ -70,8 +71,18 @@ func adapt(fn runFunc) func(cmd *cobra.Command, args []string) error {
 		if err != nil && (api.IsErrCanceled(err) || errors.Is(ctx.Err(), context.Canceled)) {
 			return dockercli.StatusError{StatusCode: ExitInterrupted, Status: "interrupted: nothing in the working tree was changed; run the command again to finish", Cause: err}
 		}
-		return surfaceStatus(err)
+		return surfaceStatus(adviseUnreachable(err))
 	}
+}
+
+// adviseUnreachable says what to do when a command could not reach the
+// engine, unless the error says it already (preflight's unreachableError).
+func adviseUnreachable(err error) error {
+	var advised engineUnreachable
+	if err == nil || !client.IsErrConnectionFailed(err) || errors.As(err, &advised) {
+		return err
+	}
+	return withCode(ExitFailed, unreachableError(nil, err))
 }
 
 // surfaceStatus returns err as a StatusError carrying err's whole message
