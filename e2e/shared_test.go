@@ -250,7 +250,6 @@ func TestSecretsCanary(t *testing.T) {
 		{"a failing up, json", []string{"HEALTHY=false"}, append(up, "--real-secrets", "--wait-timeout", "2m", "--format", "json"), 1, "login refused for password ********"},
 		{"logs of the failed service", nil, []string{"logs", "web"}, 0, "error: login refused for password ********"},
 		{"-p logs", nil, []string{"-p", p.Name, "logs"}, 0, "error: login refused for password ********"},
-		{"down", nil, []string{"down"}, 0, ""},
 	} {
 		t.Run(step.name, func(t *testing.T) {
 			r := p.dockerEnv(step.env, append([]string{"picatest"}, step.args...)...)
@@ -268,6 +267,23 @@ func TestSecretsCanary(t *testing.T) {
 			}
 		})
 	}
+
+	// Away from the service folder, logs finds the Compose files from the
+	// containers' labels, and with them the secrets files to mask.
+	t.Run("-p logs away from the service folder", func(t *testing.T) {
+		cmd := exec.Command("docker", "picatest", "-p", p.Name, "logs", "web")
+		cmd.Dir = t.TempDir()
+		cmd.Env = append(append(cleanEnv(), "DOCKER_CONFIG="+dockerConfig), p.Env...)
+		out, err := cmd.CombinedOutput()
+		assert.NilError(t, err, string(out))
+		sharedAssertNoCanary(t, string(out), canary, string(out))
+		assert.Check(t, is.Contains(string(out), "error: login refused for password ********"))
+	})
+	t.Run("down", func(t *testing.T) {
+		r := p.picatest("down")
+		assert.Check(t, is.Equal(r.ExitCode, 0), r)
+		sharedAssertNoCanary(t, r.Stdout+r.Stderr, canary, r)
+	})
 
 	t.Run("up --follow", func(t *testing.T) {
 		f := p.sharedStart(nil, append(append([]string{"picatest"}, up...), "--real-secrets", "--follow")...)

@@ -239,12 +239,24 @@ func (o *rootOptions) redactErrors(run func(*cobra.Command, []string) error) fun
 // deployedRedactor masks the values of every real secrets file of the
 // project (example or not, --real-secrets or not): for the commands that
 // show what an existing deployment prints, without knowing whether it was
-// started with --real-secrets. Without a Compose file (-p alone) nothing is
-// known to mask.
-func (o *rootOptions) deployedRedactor(ctx context.Context, backend Backend) *redactor {
-	p, err := backend.LoadProject(ctx, o.projectLoadOptions(nil, cli.WithoutEnvironmentResolution))
+// started with --real-secrets. Without a Compose file here (-p alone, away
+// from the service folder), the Compose files are those the deployment's
+// containers were created from (Compose's config_files and working_dir
+// labels); when they cannot be read either, nothing is known to mask.
+func (o *rootOptions) deployedRedactor(ctx context.Context, backend Backend, project string) *redactor {
+	opts := o.projectLoadOptions(nil, cli.WithoutEnvironmentResolution)
+	p, err := backend.LoadProject(ctx, opts)
 	if err != nil {
-		return nil
+		containers, psErr := backend.Ps(ctx, project, api.PsOptions{All: true})
+		if psErr != nil || len(containers) == 0 || containers[0].Labels[api.ConfigFilesLabel] == "" {
+			return nil
+		}
+		labels := containers[0].Labels
+		opts.ConfigPaths = strings.Split(labels[api.ConfigFilesLabel], ",")
+		opts.WorkingDir = labels[api.WorkingDirLabel]
+		if p, err = backend.LoadProject(ctx, opts); err != nil {
+			return nil
+		}
 	}
 	r, err := newRedactor(nil, examplesecrets.RealSecretsFiles(p, examplesecrets.Options{RealSecrets: true})...)
 	if err != nil {
