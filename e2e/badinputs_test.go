@@ -244,6 +244,17 @@ func catCases() []catCase {
 			next:  "docker network create picatest-e2e-cat-missing-network",
 		},
 		{
+			// After a reset interrupted between removing and re-creating an
+			// external volume, only a reset brings it back.
+			name: "no-reset-missing-external-volume", dir: "no-reset-missing-volume", args: []string{"up", "--no-reset", "--stable", "0s"}, code: 1,
+			setup: func(t *testing.T, p *project, _ *catCase) {
+				p.docker("volume", "rm", "picatest-e2e-cat-missing-volume")
+			},
+			named: []string{"volume:picatest-e2e-cat-missing-volume"},
+			want:  []string{"external volume picatest-e2e-cat-missing-volume does not exist"},
+			next:  "run 'docker picatest up' without --no-reset",
+		},
+		{
 			name: "engine-unreachable-unix", dir: "engine", args: up(), env: []string{"DOCKER_HOST=unix:///nonexistent.sock"}, code: 1,
 			want: []string{"cannot reach the Docker engine at unix:///nonexistent.sock"},
 			next: "Check DOCKER_HOST (unix:///nonexistent.sock) and the docker context",

@@ -123,6 +123,11 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 	if err := checkExternalNetworks(ctx, apiClient, p); err != nil {
 		return err
 	}
+	if opts.noReset {
+		if err := checkExternalVolumes(ctx, apiClient, p); err != nil {
+			return err
+		}
+	}
 
 	// Reset, build and pull, at the same time: building and pulling touch
 	// neither the project's containers nor its volumes, so the outcome is
@@ -327,6 +332,29 @@ func checkExternalNetworks(ctx context.Context, c client.APIClient, p *types.Pro
 	sort.Strings(missing)
 	return withCode(ExitFailed, fmt.Errorf("external network %s does not exist: start the service that creates it (Traefik creates %q on the test machine), or create it with 'docker network create %s'",
 		strings.Join(missing, ", "), missing[0], missing[0]))
+}
+
+// checkExternalVolumes fails (exit 1) when an external volume is missing,
+// which only the reset re-creates (after an interrupted reset, say).
+func checkExternalVolumes(ctx context.Context, c client.APIClient, p *types.Project) error {
+	var missing []string
+	for _, v := range p.Volumes {
+		if !bool(v.External) {
+			continue
+		}
+		if _, err := c.VolumeInspect(ctx, v.Name, client.VolumeInspectOptions{}); err != nil {
+			if !cerrdefs.IsNotFound(err) {
+				return err
+			}
+			missing = append(missing, v.Name)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	sort.Strings(missing)
+	return withCode(ExitFailed, fmt.Errorf("external volume %s does not exist: run 'docker picatest up' without --no-reset, which re-creates the external volumes empty, or create it with 'docker volume create %s'",
+		strings.Join(missing, ", "), missing[0]))
 }
 
 // resetExternalVolumes removes every external volume of p and re-creates it
