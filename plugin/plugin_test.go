@@ -143,3 +143,34 @@ func TestLogsFollowShorthandDoesNotClashWithFile(t *testing.T) {
 	assert.Equal(t, code, 0, stderr)
 	assert.DeepEqual(t, b.got.ConfigPaths, []string{"a.yml", "b.yml"})
 }
+
+func TestUpDryRunPrintsThePlan(t *testing.T) {
+	b := &fakeBackend{project: composetest.Load(t, `
+services:
+  pad:
+    build: .
+    image: registry.picasoft.net/pica-pad:1.0
+    labels:
+      traefik.http.routers.pad.rule: Host(`+"`pad.picasoft.net`"+`)
+      traefik.http.routers.pad.tls: "true"
+  db:
+    image: postgres:12
+volumes:
+  data:
+    name: pad-data
+    external: true
+`, map[string]string{"Dockerfile": "FROM scratch\n"})}
+	stdout, stderr, code := run(t, b, "up", "--dry-run", "--proxy", "127.0.0.1:18443")
+	assert.Equal(t, code, 0, stderr)
+	for _, want := range []string{
+		"dry run: nothing is changed",
+		"external volumes removed and re-created empty: pad-data",
+		"build (labelled test-build): pad (registry.picasoft.net/pica-pad:1.0)",
+		"pull: db (postgres:12)",
+		"5. smoke checks through 127.0.0.1:18443: https://pad.test.picasoft.net/; then the log scan",
+	} {
+		assert.Check(t, is.Contains(stdout, want))
+	}
+	stdout, _, _ = run(t, b, "up", "--dry-run", "--no-smoke")
+	assert.Check(t, is.Contains(stdout, "5. smoke checks and log scan: skipped (--no-smoke)"))
+}

@@ -109,7 +109,7 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 	}
 	plan := newUpPlan(p, opts)
 	if opts.dryRun {
-		return plan.print(dockerCli.Out(), tp)
+		return plan.print(dockerCli.Out(), tp, chk)
 	}
 	apiClient := dockerCli.Client()
 	phase := phaseWriter(dockerCli.Err(), root.Progress)
@@ -270,7 +270,7 @@ func newUpPlan(p *types.Project, opts upOptions) upPlan {
 	return plan
 }
 
-func (plan upPlan) print(w io.Writer, tp *testProject) error {
+func (plan upPlan) print(w io.Writer, tp *testProject, chk *checks) error {
 	p := tp.Project
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for project %s (dry run: nothing is changed)\n", p.Name)
@@ -289,7 +289,16 @@ func (plan upPlan) print(w io.Writer, tp *testProject) error {
 	}
 	fmt.Fprintf(&b, "3. at the same time as the reset: build (labelled %s): %s\n   pull: %s\n", "test-build", listOrNone(builds), listOrNone(pulls))
 	fmt.Fprintf(&b, "4. start and wait for running and healthy, then the stability window\n")
-	fmt.Fprintf(&b, "5. report; %d rewrites, %d example secrets (see 'docker picatest config --diff')\n", countChanges(tp, false), countChanges(tp, true))
+	if chk.opts.noSmoke {
+		b.WriteString("5. smoke checks and log scan: skipped (--no-smoke)\n")
+	} else {
+		var urls []string
+		for _, t := range chk.targets {
+			urls = append(urls, t.URL())
+		}
+		fmt.Fprintf(&b, "5. smoke checks through %s: %s; then the log scan\n", chk.proxy, listOrNone(urls))
+	}
+	fmt.Fprintf(&b, "6. report; %d rewrites, %d example secrets (see 'docker picatest config --diff')\n", countChanges(tp, false), countChanges(tp, true))
 	_, err := io.WriteString(w, tp.Redact.String(b.String()))
 	return err
 }
