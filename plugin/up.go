@@ -322,23 +322,19 @@ func countChanges(tp *testProject, examples bool) int {
 
 // checkExternalNetworks fails (exit 1) when an external network is missing.
 func checkExternalNetworks(ctx context.Context, c client.APIClient, p *types.Project) error {
-	var missing []string
+	var names []string
 	for _, n := range p.Networks {
-		if !bool(n.External) {
-			continue
-		}
-		if _, err := c.NetworkInspect(ctx, n.Name, client.NetworkInspectOptions{}); err != nil {
-			if cerrdefs.IsNotFound(err) {
-				missing = append(missing, n.Name)
-				continue
-			}
-			return err
+		if bool(n.External) {
+			names = append(names, n.Name)
 		}
 	}
-	if len(missing) == 0 {
-		return nil
+	missing, err := missingObjects(names, func(name string) error {
+		_, err := c.NetworkInspect(ctx, name, client.NetworkInspectOptions{})
+		return err
+	})
+	if err != nil || len(missing) == 0 {
+		return err
 	}
-	sort.Strings(missing)
 	return withCode(ExitFailed, fmt.Errorf("external network %s does not exist: start the service that creates it (Traefik creates %q on the test machine), or create it with 'docker network create %s'",
 		strings.Join(missing, ", "), missing[0], missing[0]))
 }
@@ -346,24 +342,37 @@ func checkExternalNetworks(ctx context.Context, c client.APIClient, p *types.Pro
 // checkExternalVolumes fails (exit 1) when an external volume is missing,
 // which only the reset re-creates (after an interrupted reset, say).
 func checkExternalVolumes(ctx context.Context, c client.APIClient, p *types.Project) error {
-	var missing []string
+	var names []string
 	for _, v := range p.Volumes {
-		if !bool(v.External) {
-			continue
-		}
-		if _, err := c.VolumeInspect(ctx, v.Name, client.VolumeInspectOptions{}); err != nil {
-			if !cerrdefs.IsNotFound(err) {
-				return err
-			}
-			missing = append(missing, v.Name)
+		if bool(v.External) {
+			names = append(names, v.Name)
 		}
 	}
-	if len(missing) == 0 {
-		return nil
+	missing, err := missingObjects(names, func(name string) error {
+		_, err := c.VolumeInspect(ctx, name, client.VolumeInspectOptions{})
+		return err
+	})
+	if err != nil || len(missing) == 0 {
+		return err
 	}
-	sort.Strings(missing)
 	return withCode(ExitFailed, fmt.Errorf("external volume %s does not exist: run 'docker picatest up' without --no-reset, which re-creates the external volumes empty, or create it with 'docker volume create %s'",
 		strings.Join(missing, ", "), missing[0]))
+}
+
+// missingObjects returns, sorted, the names that inspect does not find; any
+// other error of inspect is returned.
+func missingObjects(names []string, inspect func(name string) error) ([]string, error) {
+	var missing []string
+	for _, name := range names {
+		if err := inspect(name); err != nil {
+			if !cerrdefs.IsNotFound(err) {
+				return nil, err
+			}
+			missing = append(missing, name)
+		}
+	}
+	sort.Strings(missing)
+	return missing, nil
 }
 
 // resetExternalVolumes removes every external volume of p and re-creates it
