@@ -120,11 +120,11 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 		return err
 	}
 	defer release()
-	if err := checkExternalNetworks(ctx, apiClient, p); err != nil {
+	if err := checkExternalNetworks(ctx, apiClient, plan.networks); err != nil {
 		return err
 	}
 	if opts.noReset {
-		if err := checkExternalVolumes(ctx, apiClient, p); err != nil {
+		if err := checkExternalVolumes(ctx, apiClient, plan.externalVolumes); err != nil {
 			return err
 		}
 	}
@@ -146,7 +146,7 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 			if err := backend.Down(egCtx, p.Name, api.DownOptions{Project: p, RemoveOrphans: true, Volumes: true}); err != nil {
 				return fmt.Errorf("reset (down -v --remove-orphans) failed: %w", err)
 			}
-			return resetExternalVolumes(egCtx, apiClient, p)
+			return resetExternalVolumes(egCtx, apiClient, plan.externalVolumes)
 		})
 	}
 	if len(plan.build) > 0 {
@@ -320,14 +320,9 @@ func countChanges(tp *testProject, examples bool) int {
 	return n
 }
 
-// checkExternalNetworks fails (exit 1) when an external network is missing.
-func checkExternalNetworks(ctx context.Context, c client.APIClient, p *types.Project) error {
-	var names []string
-	for _, n := range p.Networks {
-		if bool(n.External) {
-			names = append(names, n.Name)
-		}
-	}
+// checkExternalNetworks fails (exit 1) when one of the external networks
+// names is missing.
+func checkExternalNetworks(ctx context.Context, c client.APIClient, names []string) error {
 	missing, err := missingObjects(names, func(name string) error {
 		_, err := c.NetworkInspect(ctx, name, client.NetworkInspectOptions{})
 		return err
@@ -339,15 +334,10 @@ func checkExternalNetworks(ctx context.Context, c client.APIClient, p *types.Pro
 		strings.Join(missing, ", "), missing[0], missing[0]))
 }
 
-// checkExternalVolumes fails (exit 1) when an external volume is missing,
-// which only the reset re-creates (after an interrupted reset, say).
-func checkExternalVolumes(ctx context.Context, c client.APIClient, p *types.Project) error {
-	var names []string
-	for _, v := range p.Volumes {
-		if bool(v.External) {
-			names = append(names, v.Name)
-		}
-	}
+// checkExternalVolumes fails (exit 1) when one of the external volumes
+// names is missing, which only the reset re-creates (after an interrupted
+// reset, say).
+func checkExternalVolumes(ctx context.Context, c client.APIClient, names []string) error {
 	missing, err := missingObjects(names, func(name string) error {
 		_, err := c.VolumeInspect(ctx, name, client.VolumeInspectOptions{})
 		return err
@@ -375,17 +365,10 @@ func missingObjects(names []string, inspect func(name string) error) ([]string, 
 	return missing, nil
 }
 
-// resetExternalVolumes removes every external volume of p and re-creates it
-// empty with the same driver, options and labels (up cannot start without
-// it).
-func resetExternalVolumes(ctx context.Context, c client.APIClient, p *types.Project) error {
-	names := make([]string, 0, len(p.Volumes))
-	for _, v := range p.Volumes {
-		if bool(v.External) {
-			names = append(names, v.Name)
-		}
-	}
-	sort.Strings(names)
+// resetExternalVolumes removes each of the external volumes names and
+// re-creates it empty with the same driver, options and labels (up cannot
+// start without it).
+func resetExternalVolumes(ctx context.Context, c client.APIClient, names []string) error {
 	for _, name := range names {
 		opts := client.VolumeCreateOptions{Name: name}
 		existing, err := c.VolumeInspect(ctx, name, client.VolumeInspectOptions{})
