@@ -119,9 +119,10 @@ func engineFeatureError(p *types.Project, version, pinned string) error {
 	if len(uses) == 0 {
 		return nil
 	}
-	next := "Upgrade the Docker Engine of the test machine, or leave these out of the test with an override file ('docker picatest -f compose.yaml -f test.override.yaml up')"
+	const upgrade = "the Docker Engine of the test machine, or leave these out of the test with an override file ('docker picatest -f compose.yaml -f test.override.yaml up')"
+	next := "Upgrade " + upgrade
 	if pinned != "" {
-		next = fmt.Sprintf("Unset DOCKER_API_VERSION (%s), or upgrade the Docker Engine of the test machine, or leave these out of the test with an override file ('docker picatest -f compose.yaml -f test.override.yaml up')", pinned)
+		next = fmt.Sprintf("Unset DOCKER_API_VERSION (%s), or upgrade %s", pinned, upgrade)
 	}
 	return withCode(ExitFailed, fmt.Errorf("the Docker engine speaks API %s, too old for the project; nothing was created:\n  %s\n%s", version, strings.Join(uses, "\n  "), next))
 }
