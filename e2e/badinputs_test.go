@@ -2,9 +2,9 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -517,22 +517,9 @@ func catExec(t *testing.T, p *project, dir string, dropDAC bool, env []string, a
 		const caps = "-dac_override,-dac_read_search,-fowner"
 		argv = append([]string{"setpriv", "--inh-caps=" + caps, "--bounding-set=" + caps, "--"}, argv...)
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := p.command(context.Background(), env, argv[0], argv[1:]...)
 	cmd.Dir = dir
-	cmd.Env = append(cleanEnv(), "DOCKER_CONFIG="+dockerConfig, "COMPOSE_PROJECT_NAME="+p.Name)
-	cmd.Env = append(append(cmd.Env, p.Env...), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{Cmd: strings.Join(argv, " "), Stdout: stdout.String(), Stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		r.ExitCode = exit.ExitCode()
-	case err != nil:
-		t.Fatalf("running %s: %v", r.Cmd, err)
-	}
-	return r
+	return runCommand(t, cmd)
 }
 
 // catState is what the engine holds for one project: its containers (name,

@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -183,23 +185,71 @@ func (p *project) docker(args ...string) result {
 // dockerEnv runs the docker CLI with extra environment variables.
 func (p *project) dockerEnv(extraEnv []string, args ...string) result {
 	p.t.Helper()
-	cmd := exec.Command("docker", args...)
+	return runCommand(p.t, p.command(context.Background(), extraEnv, "docker", args...))
+}
+
+// command returns name args... to run in p's folder, with the test
+// DOCKER_CONFIG, p's project name and environment, and extraEnv.
+func (p *project) command(ctx context.Context, extraEnv []string, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = p.Dir
 	cmd.Env = append(cleanEnv(), "DOCKER_CONFIG="+dockerConfig, "COMPOSE_PROJECT_NAME="+p.Name)
-	cmd.Env = append(cmd.Env, p.Env...)
-	cmd.Env = append(cmd.Env, extraEnv...)
+	cmd.Env = append(append(cmd.Env, p.Env...), extraEnv...)
+	return cmd
+}
+
+// runCommand runs cmd and returns its outputs and exit code; a command that
+// cannot be run at all fails the test.
+func runCommand(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
-	r := result{Cmd: "docker " + strings.Join(args, " "), Stdout: stdout.String(), Stderr: stderr.String()}
+	r := result{Cmd: strings.Join(cmd.Args, " "), Stdout: stdout.String(), Stderr: stderr.String()}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
 		r.ExitCode = exit.ExitCode()
 	case err != nil:
-		p.t.Fatalf("running %s: %v", r.Cmd, err)
+		t.Fatalf("running %s: %v", r.Cmd, err)
 	}
 	return r
+}
+
+// started is a docker command running in the background, whose
+// output can be read while it runs.
+type started struct {
+	*exec.Cmd
+	mu  sync.Mutex
+	out bytes.Buffer
+}
+
+func (s *started) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.Write(b)
+}
+
+// Output is stdout and stderr so far.
+func (s *started) Output() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.String()
+}
+
+// start runs docker args in the background in p's folder.
+func (p *project) start(extraEnv []string, args ...string) *started {
+	p.t.Helper()
+	s := &started{Cmd: p.command(context.Background(), extraEnv, "docker", args...)}
+	s.Stdout, s.Stderr = s, s
+	assert.NilError(p.t, s.Start())
+	p.t.Cleanup(func() {
+		if s.ProcessState == nil {
+			_ = s.Process.Kill()
+			_ = s.Wait()
+		}
+	})
+	return s
 }
 
 // cleanEnv is the environment without the variables that would change

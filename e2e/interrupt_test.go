@@ -143,10 +143,7 @@ type intrRun struct {
 // group leader (a shell's job), with the project's environment.
 func (p *project) intrStart(cli string, extraEnv []string, args ...string) *intrRun {
 	p.t.Helper()
-	cmd := exec.Command(cli, args...)
-	cmd.Dir = p.Dir
-	cmd.Env = append(cleanEnv(), "DOCKER_CONFIG="+dockerConfig, "COMPOSE_PROJECT_NAME="+p.Name)
-	cmd.Env = append(append(cmd.Env, p.Env...), extraEnv...)
+	cmd := p.command(context.Background(), extraEnv, cli, args...)
 	// A file, not a pipe: Wait returns when the CLI exits, even if an
 	// orphaned plugin still holds the output open.
 	f, err := os.CreateTemp(p.t.TempDir(), "output-")
@@ -521,26 +518,13 @@ func (p *project) intrPicatest(env []string, args ...string) result {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), intrCommandTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "docker", append([]string{"picatest"}, args...)...)
-	cmd.Dir = p.Dir
-	cmd.Env = append(cleanEnv(), "DOCKER_CONFIG="+dockerConfig, "COMPOSE_PROJECT_NAME="+p.Name)
-	cmd.Env = append(append(cmd.Env, p.Env...), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd := p.command(ctx, env, "docker", append([]string{"picatest"}, args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 10 * time.Second
-	err := cmd.Run()
-	r := result{Cmd: "docker picatest " + strings.Join(args, " "), Stdout: stdout.String(), Stderr: stderr.String()}
+	r := runCommand(p.t, cmd)
 	if ctx.Err() != nil {
 		p.t.Fatalf("still running after %s:\n%s", intrCommandTimeout, r)
-	}
-	var exit *exec.ExitError
-	switch {
-	case errorAs(err, &exit):
-		r.ExitCode = exit.ExitCode()
-	case err != nil:
-		p.t.Fatalf("running %s: %v", r.Cmd, err)
 	}
 	return r
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -61,7 +60,7 @@ func TestUpSafety(t *testing.T) {
 		assert.Equal(t, r.ExitCode, 3, r)
 		assert.Check(t, is.Contains(r.Stderr, "locked by e2e-user"))
 		assert.Check(t, is.Contains(r.Stderr, "since"))
-		assert.NilError(t, first.Wait(), first.out.String())
+		assert.NilError(t, first.Wait(), first.Output())
 	})
 
 	// Ctrl-C at several points of up (reset, build and pull, start, wait):
@@ -79,7 +78,7 @@ func TestUpSafety(t *testing.T) {
 				code = exit.ExitCode()
 			}
 			t.Logf("SIGINT after %s: exit %d", delay, code)
-			assert.Check(t, code == 130 || code == 0, "after %s: exit %d\n%s", delay, code, up.out.String())
+			assert.Check(t, code == 130 || code == 0, "after %s: exit %d\n%s", delay, code, up.Output())
 			p.assertTreeUnchanged(before)
 		}
 		r := p.picatest("up", "--yes", "--stable", "0s")
@@ -87,23 +86,4 @@ func TestUpSafety(t *testing.T) {
 	})
 
 	p.assertTreeUnchanged(before)
-}
-
-type started struct {
-	*exec.Cmd
-	out *bytes.Buffer
-}
-
-// start runs docker in the background.
-func (p *project) start(extraEnv []string, args ...string) started {
-	p.t.Helper()
-	cmd := exec.Command("docker", args...)
-	cmd.Dir = p.Dir
-	cmd.Env = append(cleanEnv(), "DOCKER_CONFIG="+dockerConfig, "COMPOSE_PROJECT_NAME="+p.Name)
-	cmd.Env = append(append(cmd.Env, p.Env...), extraEnv...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	assert.NilError(p.t, cmd.Start())
-	p.t.Cleanup(func() { _ = cmd.Process.Kill() })
-	return started{cmd, &out}
 }

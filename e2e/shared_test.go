@@ -2,16 +2,15 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,7 +30,7 @@ func TestSharedMachine(t *testing.T) {
 	up := []string{"picatest", "up", "--yes", "--stable", "0s", "--no-smoke", "--progress", "plain"}
 
 	// alice and bob run up at the same time, each on their own project.
-	alice := pad.sharedStart(nil, up...)
+	alice := pad.start(nil, up...)
 	r := wiki.docker(up...)
 	assert.Equal(t, r.ExitCode, 0, r)
 	assert.NilError(t, alice.Wait(), alice.Output())
@@ -101,7 +100,7 @@ func TestSharedMachine(t *testing.T) {
 	})
 
 	t.Run("lock: a second up of the same project waits, then names the holder", func(t *testing.T) {
-		first := pad.sharedStart([]string{"HEALTHY_AFTER=8s"}, up...)
+		first := pad.start([]string{"HEALTHY_AFTER=8s"}, up...)
 		poll.WaitOn(t, pad.sharedLockHeld, poll.WithTimeout(2*time.Minute), poll.WithDelay(100*time.Millisecond))
 		for _, user := range []string{"alice", "bob"} {
 			r := pad.dockerEnv([]string{"USER=" + user, "PICATEST_LOCK_WAIT=1s"}, up...)
@@ -271,13 +270,12 @@ func TestSecretsCanary(t *testing.T) {
 	// Away from the service folder, logs finds the Compose files from the
 	// containers' labels, and with them the secrets files to mask.
 	t.Run("-p logs away from the service folder", func(t *testing.T) {
-		cmd := exec.Command("docker", "picatest", "-p", p.Name, "logs", "web")
+		cmd := p.command(context.Background(), nil, "docker", "picatest", "-p", p.Name, "logs", "web")
 		cmd.Dir = t.TempDir()
-		cmd.Env = append(append(cleanEnv(), "DOCKER_CONFIG="+dockerConfig), p.Env...)
-		out, err := cmd.CombinedOutput()
-		assert.NilError(t, err, string(out))
-		sharedAssertNoCanary(t, string(out), canary, string(out))
-		assert.Check(t, is.Contains(string(out), "error: login refused for password ********"))
+		r := runCommand(t, cmd)
+		assert.Equal(t, r.ExitCode, 0, r)
+		sharedAssertNoCanary(t, r.Stdout+r.Stderr, canary, r)
+		assert.Check(t, is.Contains(r.Stdout+r.Stderr, "error: login refused for password ********"))
 	})
 	t.Run("down", func(t *testing.T) {
 		r := p.picatest("down")
@@ -286,7 +284,7 @@ func TestSecretsCanary(t *testing.T) {
 	})
 
 	t.Run("up --follow", func(t *testing.T) {
-		f := p.sharedStart(nil, append(append([]string{"picatest"}, up...), "--real-secrets", "--follow")...)
+		f := p.start(nil, append(append([]string{"picatest"}, up...), "--real-secrets", "--follow")...)
 		poll.WaitOn(t, func(poll.LogT) poll.Result {
 			if strings.Contains(f.Output(), "app: ready") {
 				return poll.Success()
@@ -461,43 +459,4 @@ func sharedCountFiles(t *testing.T, dir string) int {
 	})
 	assert.NilError(t, err)
 	return n
-}
-
-// sharedStarted is a docker command running in the background, whose
-// output can be read while it runs.
-type sharedStarted struct {
-	*exec.Cmd
-	mu  sync.Mutex
-	out bytes.Buffer
-}
-
-func (s *sharedStarted) Write(b []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.out.Write(b)
-}
-
-// Output is stdout and stderr so far.
-func (s *sharedStarted) Output() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.out.String()
-}
-
-// sharedStart runs docker args in the background in p's folder.
-func (p *project) sharedStart(extraEnv []string, args ...string) *sharedStarted {
-	p.t.Helper()
-	s := &sharedStarted{Cmd: exec.Command("docker", args...)}
-	s.Dir = p.Dir
-	s.Env = append(cleanEnv(), "DOCKER_CONFIG="+dockerConfig, "COMPOSE_PROJECT_NAME="+p.Name)
-	s.Env = append(append(s.Env, p.Env...), extraEnv...)
-	s.Stdout, s.Stderr = s, s
-	assert.NilError(p.t, s.Start())
-	p.t.Cleanup(func() {
-		if s.ProcessState == nil {
-			_ = s.Process.Kill()
-			_ = s.Wait()
-		}
-	})
-	return s
 }
