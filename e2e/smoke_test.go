@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+	"gotest.tools/v3/poll"
 )
 
 // The real Traefik of testdata/traefik (start.sh): web on 18080, websecure
@@ -156,6 +158,24 @@ func TestSmoke(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	assert.Equal(t, p.inspect(web, "{{.State.Health.Status}}"), "unhealthy")
+	// Traefik drops the server when its provider sees the health event,
+	// a moment later.
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		req, err := http.NewRequest(http.MethodGet, "http://"+traefikHTTP+"/", nil)
+		if err != nil {
+			return poll.Error(err)
+		}
+		req.Host = "smoke-web.test.picasoft.net"
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return poll.Continue("GET through Traefik: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			return poll.Continue("Traefik still routes the unhealthy web: %d", resp.StatusCode)
+		}
+		return poll.Success()
+	}, poll.WithTimeout(30*time.Second), poll.WithDelay(200*time.Millisecond))
 	r = p.picatest("smoke", "--wait-timeout", "5s", "--format", "json", "web")
 	assert.Equal(t, r.ExitCode, 1, r)
 	s = parseSmoke(t, r)
