@@ -13,14 +13,31 @@ import (
 	"github.com/picasoft/docker-picatest/transforms"
 )
 
+// apply returns a copy of p with the plan carried out, and one change per
+// rewritten file and place it reaches, sorted.
 func (pl *plan) apply(p *types.Project) (*types.Project, []transforms.Change, error) {
 	n := p.WithServicesDisabled() // deep copy
-	var changes []transforms.Change
+	changes := applyMounts(n, pl.mounts)
+	for _, o := range pl.objects {
+		changes = append(changes, applyObject(n, o))
+	}
+	sort.Slice(changes, func(i, j int) bool {
+		if changes[i].Where != changes[j].Where {
+			return changes[i].Where < changes[j].Where
+		}
+		return changes[i].New < changes[j].New
+	})
+	return n, changes, nil
+}
 
+// applyMounts replaces the bind mounts of n by service config references,
+// one per file, and returns a change per rewritten file and place.
+func applyMounts(n *types.Project, mounts []mount) []transforms.Change {
+	var changes []transforms.Change
 	// Bind mounts, grouped by service; volumes removed from the end so that
 	// indexes stay valid.
 	drop := map[string][]int{}
-	for _, m := range pl.mounts {
+	for _, m := range mounts {
 		svc := n.Services[m.service]
 		for _, df := range m.files {
 			f := df.f
@@ -28,23 +45,7 @@ func (pl *plan) apply(p *types.Project) (*types.Project, []transforms.Change, er
 			if m.isDir {
 				target = path.Join(m.target, df.sub)
 			}
-			key := configKey(f.rel)
-			if _, ok := n.Configs[key]; !ok {
-				if n.Configs == nil {
-					n.Configs = types.Configs{}
-				}
-				c := types.ConfigObjConfig{Name: n.Name + "_picatest_" + shortHash(f.rel)}
-				switch {
-				case f.changed:
-					c.Content = f.rewritten
-				case f.data == "":
-					// Compose skips empty inline content: bind-mount it.
-					c.File = f.abs
-				default:
-					c.Content = f.data
-				}
-				n.Configs[key] = c
-			}
+			key := addFileConfig(n, f)
 			mode := types.FileMode(f.mode)
 			svc.Configs = append(svc.Configs, types.ServiceConfigObjConfig{Source: key, Target: target, Mode: &mode})
 			if f.changed {
@@ -70,62 +71,87 @@ func (pl *plan) apply(p *types.Project) (*types.Project, []transforms.Change, er
 		}
 		n.Services[name] = svc
 	}
+	return changes
+}
 
-	// Top-level configs and secrets.
-	for _, o := range pl.objects {
-		where := "configs." + o.key
-		if o.secret {
-			where = "secrets." + o.key
-			sec := n.Secrets[o.key]
-			env := "PICATEST_SECRET_" + strings.ToUpper(shortHash(o.f.rel))
-			sec.File = ""
-			sec.Environment = env
-			if n.Environment == nil {
-				n.Environment = types.Mapping{}
-			}
-			n.Environment[env] = o.f.rewritten
-			n.Secrets[o.key] = sec
-		} else {
-			c := n.Configs[o.key]
-			c.File = ""
-			c.Content = o.f.rewritten
-			n.Configs[o.key] = c
-		}
-		for name, svc := range n.Services {
-			mode := types.FileMode(o.f.mode)
-			touched := false
-			if o.secret {
-				for i, r := range svc.Secrets {
-					if r.Source == o.key && r.Mode == nil {
-						svc.Secrets[i].Mode, touched = &mode, true
-					}
-				}
-			} else {
-				for i, r := range svc.Configs {
-					if r.Source == o.key && r.Mode == nil {
-						svc.Configs[i].Mode, touched = &mode, true
-					}
-				}
-			}
-			if touched {
-				n.Services[name] = svc
-			}
-		}
-		changes = append(changes, transforms.Change{
-			Transform: Name,
-			Where:     o.f.rel + " -> " + where,
-			Old:       o.f.rel,
-			New:       where,
-		})
+// addFileConfig adds to n, unless it is there already, the top-level config
+// that carries f to the containers, and returns its key.
+func addFileConfig(n *types.Project, f *file) string {
+	key := configKey(f.rel)
+	if _, ok := n.Configs[key]; ok {
+		return key
 	}
+	if n.Configs == nil {
+		n.Configs = types.Configs{}
+	}
+	c := types.ConfigObjConfig{Name: n.Name + "_picatest_" + shortHash(f.rel)}
+	switch {
+	case f.changed:
+		c.Content = f.rewritten
+	case f.data == "":
+		// Compose skips empty inline content: bind-mount it.
+		c.File = f.abs
+	default:
+		c.Content = f.data
+	}
+	n.Configs[key] = c
+	return key
+}
 
-	sort.Slice(changes, func(i, j int) bool {
-		if changes[i].Where != changes[j].Where {
-			return changes[i].Where < changes[j].Where
+// applyObject puts the rewritten text of a top-level config or secret in n
+// (a secret's in the project environment), gives the service references to
+// it without mode the permission bits of its file, and returns the change.
+func applyObject(n *types.Project, o object) transforms.Change {
+	where := "configs." + o.key
+	if o.secret {
+		where = "secrets." + o.key
+		sec := n.Secrets[o.key]
+		env := "PICATEST_SECRET_" + strings.ToUpper(shortHash(o.f.rel))
+		sec.File = ""
+		sec.Environment = env
+		if n.Environment == nil {
+			n.Environment = types.Mapping{}
 		}
-		return changes[i].New < changes[j].New
-	})
-	return n, changes, nil
+		n.Environment[env] = o.f.rewritten
+		n.Secrets[o.key] = sec
+	} else {
+		c := n.Configs[o.key]
+		c.File = ""
+		c.Content = o.f.rewritten
+		n.Configs[o.key] = c
+	}
+	setReferenceModes(n, o)
+	return transforms.Change{
+		Transform: Name,
+		Where:     o.f.rel + " -> " + where,
+		Old:       o.f.rel,
+		New:       where,
+	}
+}
+
+// setReferenceModes gives the service references to o that have no mode
+// the permission bits of o's file.
+func setReferenceModes(n *types.Project, o object) {
+	for name, svc := range n.Services {
+		mode := types.FileMode(o.f.mode)
+		touched := false
+		if o.secret {
+			for i, r := range svc.Secrets {
+				if r.Source == o.key && r.Mode == nil {
+					svc.Secrets[i].Mode, touched = &mode, true
+				}
+			}
+		} else {
+			for i, r := range svc.Configs {
+				if r.Source == o.key && r.Mode == nil {
+					svc.Configs[i].Mode, touched = &mode, true
+				}
+			}
+		}
+		if touched {
+			n.Services[name] = svc
+		}
+	}
 }
 
 // configKey is the top-level config key generated for a file:

@@ -31,8 +31,39 @@ type plan struct {
 
 func (pl *plan) empty() bool { return len(pl.mounts) == 0 && len(pl.objects) == 0 }
 
+// plan reads the files that reach a container from inside the project and
+// lists the bind mounts, configs and secrets whose text must be replaced.
 func (s *scanner) plan(p *types.Project) (*plan, error) {
 	pl := &plan{}
+	if err := s.prefetch(sources(p)); err != nil {
+		return nil, err
+	}
+	for _, name := range p.ServiceNames() {
+		svc := p.Services[name]
+		for i, v := range svc.Volumes {
+			if v.Type != types.VolumeTypeBind {
+				continue
+			}
+			if err := s.planMount(pl, name, i, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, k := range sortedKeys(p.Configs) {
+		if err := s.planObject(pl, false, k, types.FileObjectConfig(p.Configs[k])); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range sortedKeys(p.Secrets) {
+		if err := s.planObject(pl, true, k, types.FileObjectConfig(p.Secrets[k])); err != nil {
+			return nil, err
+		}
+	}
+	return pl, nil
+}
+
+// sources lists the bind sources and the files of configs and secrets of p.
+func sources(p *types.Project) []string {
 	var srcs []string
 	for _, svc := range p.Services {
 		for _, v := range svc.Volumes {
@@ -47,67 +78,55 @@ func (s *scanner) plan(p *types.Project) (*plan, error) {
 	for _, c := range p.Secrets {
 		srcs = append(srcs, c.File)
 	}
-	if err := s.prefetch(srcs); err != nil {
-		return nil, err
+	return srcs
+}
+
+// planMount adds to pl the bind volume v (index i of service name) when
+// its file, or a file under its directory, contains a production host.
+func (s *scanner) planMount(pl *plan, name string, i int, v types.ServiceVolumeConfig) error {
+	abs, rel, info, ok := s.resolve(v.Source)
+	if !ok {
+		return nil
 	}
-	for _, name := range p.ServiceNames() {
-		svc := p.Services[name]
-		for i, v := range svc.Volumes {
-			if v.Type != types.VolumeTypeBind {
-				continue
-			}
-			abs, rel, info, ok := s.resolve(v.Source)
-			if !ok {
-				continue
-			}
-			switch {
-			case info.Mode().IsRegular():
-				f := s.fileFor(abs, rel, info)
-				if err := s.scan(f); err != nil {
-					return nil, err
-				}
-				if f.changed {
-					pl.mounts = append(pl.mounts, mount{service: name, index: i, target: v.Target, files: []dirEntry{{f: f}}})
-				}
-			case info.IsDir():
-				d, err := s.dirFor(abs, rel)
-				if err != nil {
-					return nil, fmt.Errorf("service %s, volume %s: %w", name, v.Target, err)
-				}
-				if d.replace {
-					pl.mounts = append(pl.mounts, mount{service: name, index: i, target: v.Target, files: d.entries, isDir: true})
-				}
-			}
-		}
-	}
-	add := func(secret bool, key string, o types.FileObjectConfig) error {
-		if o.File == "" || bool(o.External) {
-			return nil
-		}
-		abs, rel, info, ok := s.resolve(o.File)
-		if !ok || !info.Mode().IsRegular() {
-			return nil
-		}
+	switch {
+	case info.Mode().IsRegular():
 		f := s.fileFor(abs, rel, info)
 		if err := s.scan(f); err != nil {
 			return err
 		}
 		if f.changed {
-			pl.objects = append(pl.objects, object{secret: secret, key: key, f: f})
+			pl.mounts = append(pl.mounts, mount{service: name, index: i, target: v.Target, files: []dirEntry{{f: f}}})
 		}
+	case info.IsDir():
+		d, err := s.dirFor(abs, rel)
+		if err != nil {
+			return fmt.Errorf("service %s, volume %s: %w", name, v.Target, err)
+		}
+		if d.replace {
+			pl.mounts = append(pl.mounts, mount{service: name, index: i, target: v.Target, files: d.entries, isDir: true})
+		}
+	}
+	return nil
+}
+
+// planObject adds to pl the top-level config or secret key when its file,
+// inside the project, contains a production host.
+func (s *scanner) planObject(pl *plan, secret bool, key string, o types.FileObjectConfig) error {
+	if o.File == "" || bool(o.External) {
 		return nil
 	}
-	for _, k := range sortedKeys(p.Configs) {
-		if err := add(false, k, types.FileObjectConfig(p.Configs[k])); err != nil {
-			return nil, err
-		}
+	abs, rel, info, ok := s.resolve(o.File)
+	if !ok || !info.Mode().IsRegular() {
+		return nil
 	}
-	for _, k := range sortedKeys(p.Secrets) {
-		if err := add(true, k, types.FileObjectConfig(p.Secrets[k])); err != nil {
-			return nil, err
-		}
+	f := s.fileFor(abs, rel, info)
+	if err := s.scan(f); err != nil {
+		return err
 	}
-	return pl, nil
+	if f.changed {
+		pl.objects = append(pl.objects, object{secret: secret, key: key, f: f})
+	}
+	return nil
 }
 
 // checkReadOnly refuses plans that Compose could not run: copying a config
