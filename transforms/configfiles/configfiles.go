@@ -43,14 +43,37 @@ type File struct {
 // r is called concurrently (on distinct files) and must be safe for
 // concurrent use, as testurls.Rewriter is.
 func Transform(p *types.Project, r transforms.Rewriter, opts Options) (*types.Project, []transforms.Change, error) {
+	pl, err := scanPlan(p, r, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pl.transform(p)
+}
+
+// Rewritten returns the files that Transform rewrites, sorted by path, each
+// once however many times it is mounted. It reads the same files and fails
+// on the same inputs as Transform, except that a read_only service is not
+// an error here (so `config --diff` can still show what would change).
+func Rewritten(p *types.Project, r transforms.Rewriter, opts Options) ([]File, error) {
+	pl, err := scanPlan(p, r, opts)
+	if err != nil {
+		return nil, err
+	}
+	return pl.files(), nil
+}
+
+// scanPlan reads the files of p that reach a container and plans their
+// replacement.
+func scanPlan(p *types.Project, r transforms.Rewriter, opts Options) (*plan, error) {
 	s, err := newScanner(p, r, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	pl, err := s.plan(p)
-	if err != nil {
-		return nil, nil, err
-	}
+	return s.plan(p)
+}
+
+// transform carries out pl on p, after refusing what Compose could not run.
+func (pl *plan) transform(p *types.Project) (*types.Project, []transforms.Change, error) {
 	if pl.empty() {
 		return p.WithServicesDisabled(), nil, nil
 	}
@@ -60,19 +83,8 @@ func Transform(p *types.Project, r transforms.Rewriter, opts Options) (*types.Pr
 	return pl.apply(p)
 }
 
-// Rewritten returns the files that Transform rewrites, sorted by path, each
-// once however many times it is mounted. It reads the same files and fails
-// on the same inputs as Transform, except that a read_only service is not
-// an error here (so `config --diff` can still show what would change).
-func Rewritten(p *types.Project, r transforms.Rewriter, opts Options) ([]File, error) {
-	s, err := newScanner(p, r, opts)
-	if err != nil {
-		return nil, err
-	}
-	pl, err := s.plan(p)
-	if err != nil {
-		return nil, err
-	}
+// files lists the rewritten files of pl, sorted by path, each once.
+func (pl *plan) files() []File {
 	seen := map[*file]bool{}
 	var files []File
 	add := func(f *file) {
@@ -90,5 +102,5 @@ func Rewritten(p *types.Project, r transforms.Rewriter, opts Options) ([]File, e
 		add(o.f)
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-	return files, nil
+	return files
 }
