@@ -50,10 +50,31 @@ func Transform(p *types.Project, r transforms.Rewriter, opts Options) (*types.Pr
 	return pl.transform(p)
 }
 
+// TransformWithFiles is Transform that also returns the files it rewrites,
+// as Rewritten lists them (sorted by path, each once however many times it
+// is mounted, with the original and the rewritten text), for `config
+// --diff`. It scans and reads each file once for both, and fails on the
+// same inputs as Transform, a read_only service included. The texts stay in
+// memory as long as the files are kept: a caller that does not show them
+// calls Transform.
+func TransformWithFiles(p *types.Project, r transforms.Rewriter, opts Options) (*types.Project, []transforms.Change, []File, error) {
+	pl, err := scanPlan(p, r, opts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	n, changes, err := pl.transform(p)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return n, changes, pl.files(), nil
+}
+
 // Rewritten returns the files that Transform rewrites, sorted by path, each
 // once however many times it is mounted. It reads the same files and fails
 // on the same inputs as Transform, except that a read_only service is not
-// an error here (so `config --diff` can still show what would change).
+// an error here. A caller that transforms the project too calls
+// TransformWithFiles instead: Rewritten then Transform read every file
+// twice.
 func Rewritten(p *types.Project, r transforms.Rewriter, opts Options) ([]File, error) {
 	pl, err := scanPlan(p, r, opts)
 	if err != nil {

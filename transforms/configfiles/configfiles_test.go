@@ -6,9 +6,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
@@ -416,6 +419,7 @@ services:
 
 			got, changes, err := configfiles.Transform(p, fakeRewriter{}, tc.opts)
 			assert.Check(t, is.Equal(composetest.YAML(t, p), before), "input project modified")
+			checkWithFiles(t, p, tc.opts, got, changes, tc.wantErr)
 			if tc.wantErr != "" {
 				assert.ErrorContains(t, err, tc.wantErr)
 				return
@@ -432,6 +436,44 @@ services:
 			assert.Check(t, is.DeepEqual(changes, tc.want))
 		})
 	}
+}
+
+// checkWithFiles checks that TransformWithFiles agrees with Transform (got,
+// changes, or an error containing wantErr) and returns one file per
+// rewritten path.
+func checkWithFiles(t *testing.T, p *types.Project, opts configfiles.Options, got *types.Project, changes []transforms.Change, wantErr string) {
+	t.Helper()
+	before := composetest.YAML(t, p)
+	got2, changes2, files, err := configfiles.TransformWithFiles(p, fakeRewriter{}, opts)
+	assert.Check(t, is.Equal(composetest.YAML(t, p), before), "input project modified by TransformWithFiles")
+	if wantErr != "" {
+		assert.Check(t, is.ErrorContains(err, wantErr))
+		return
+	}
+	if !assert.Check(t, err) {
+		return
+	}
+	assert.Check(t, is.Equal(composetest.YAML(t, got2), composetest.YAML(t, got)))
+	assert.Check(t, is.DeepEqual(changes2, changes))
+	rewritten := map[string]bool{}
+	for _, c := range changes {
+		rewritten[c.Old] = true
+	}
+	var paths []string
+	for _, f := range files {
+		paths = append(paths, f.Path)
+		assert.Check(t, f.Old != f.New, f.Path)
+	}
+	assert.Check(t, is.DeepEqual(paths, sortedKeys(rewritten)))
+}
+
+func sortedKeys(m map[string]bool) []string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // TestContentExact checks that a binary file delivered with its
@@ -544,6 +586,73 @@ configs:
 		{Path: "conf/app.ini", Old: "url = https://pad.picasoft.net\n", New: "url = https://pad.test.picasoft.net\n"},
 		{Path: "web/index.html", Old: "https://picasoft.net\n", New: "https://test.picasoft.net\n"},
 	}))
+}
+
+// TestTransformWithFiles: one call gives what Transform and Rewritten give,
+// and reads each file once (Rewrite is called once per text read).
+func TestTransformWithFiles(t *testing.T) {
+	p := composetest.Load(t, `
+services:
+  a:
+    image: a:1
+    volumes: ["./conf/app.ini:/etc/app.ini", "./web:/srv"]
+    secrets: [db]
+  b:
+    image: b:1
+    volumes: ["./conf/app.ini:/etc/app.ini"]
+    configs: [app]
+configs:
+  app:
+    file: ./app.yml
+secrets:
+  db:
+    file: ./db.txt
+`, map[string]string{
+		"conf/app.ini":   "url = https://pad.picasoft.net\n",
+		"web/index.html": "https://picasoft.net\n",
+		"web/plain.txt":  "plain\n",
+		"app.yml":        "host: picasoft.net\n",
+		"db.txt":         "postgres://db.picasoft.net\n",
+	})
+	var calls atomic.Int64
+	got, changes, files, err := configfiles.TransformWithFiles(p, countingRewriter{&calls}, configfiles.Options{})
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(calls.Load(), int64(5)), "each of the 5 files is read once")
+	assert.Check(t, is.DeepEqual(files, []configfiles.File{
+		{Path: "app.yml", Old: "host: picasoft.net\n", New: "host: test.picasoft.net\n"},
+		{Path: "conf/app.ini", Old: "url = https://pad.picasoft.net\n", New: "url = https://pad.test.picasoft.net\n"},
+		{Path: "db.txt", Old: "postgres://db.picasoft.net\n", New: "postgres://db.test.picasoft.net\n"},
+		{Path: "web/index.html", Old: "https://picasoft.net\n", New: "https://test.picasoft.net\n"},
+	}))
+
+	calls.Store(0)
+	want, wantChanges, err := configfiles.Transform(p, countingRewriter{&calls}, configfiles.Options{})
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(calls.Load(), int64(5)))
+	assert.Check(t, is.Equal(composetest.YAML(t, got), composetest.YAML(t, want)))
+	assert.Check(t, is.DeepEqual(got.Environment, want.Environment))
+	assert.Check(t, is.DeepEqual(changes, wantChanges))
+	alone, err := configfiles.Rewritten(p, fakeRewriter{}, configfiles.Options{})
+	assert.NilError(t, err)
+	assert.Check(t, is.DeepEqual(files, alone))
+}
+
+// TestTransformWithFilesReadOnly: like Transform, and unlike Rewritten,
+// TransformWithFiles refuses a read_only service that gets a rewritten file.
+func TestTransformWithFilesReadOnly(t *testing.T) {
+	p := composetest.Load(t, `
+services:
+  pad:
+    image: pad:1
+    read_only: true
+    volumes: ["./conf/app.ini:/etc/app.ini"]
+`, map[string]string{"conf/app.ini": "url = https://pad.picasoft.net\n"})
+	_, _, files, err := configfiles.TransformWithFiles(p, fakeRewriter{}, configfiles.Options{})
+	assert.Check(t, is.ErrorContains(err, "service pad is read_only: picatest cannot inject the rewritten file conf/app.ini; "))
+	assert.Check(t, is.Nil(files))
+	files, err = configfiles.Rewritten(p, fakeRewriter{}, configfiles.Options{})
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(files, 1))
 }
 
 func TestNothingToDoReturnsCopy(t *testing.T) {

@@ -68,9 +68,11 @@
 // services.pad:/etc/app.ini" (or "conf/x.yml -> configs.x", "conf/db.secrets ->
 // secrets.db"), Old the file path relative to the project directory, New the
 // model entry that now carries the rewritten text ("configs.<key>" or
-// "secrets.db"). Changes are sorted. For `config --diff`, Rewritten returns
-// the rewritten files themselves (path, original text, rewritten text); it
-// runs the same scanner as Transform, so both agree by construction. The
-// original files are read once per call, whatever the number of services
-// mounting them.
+// "secrets.db"). Changes are sorted. For `config --diff`, TransformWithFiles
+// also returns the rewritten files themselves (path, original text,
+// rewritten text) from the same scan; Rewritten returns only the files. All
+// three run the same scanner, so they agree by construction. The original
+// files are read once per call, whatever the number of services mounting
+// them; Transform returns no File, so it keeps no original text of a
+// rewritten file once it returns.
 package configfiles

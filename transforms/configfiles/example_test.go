@@ -63,7 +63,8 @@ services:
 	before, _ := p.MarshalYAML()
 	fmt.Print("before:\n", show(string(before)))
 
-	test, changes, err := configfiles.Transform(p, testURLs{}, configfiles.Options{})
+	// Transform alone when the files are not shown.
+	test, changes, files, err := configfiles.TransformWithFiles(p, testURLs{}, configfiles.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -71,10 +72,6 @@ services:
 	fmt.Print("after:\n", show(string(after)))
 	for _, c := range changes {
 		fmt.Println(c)
-	}
-	files, err := configfiles.Rewritten(p, testURLs{}, configfiles.Options{})
-	if err != nil {
-		log.Fatal(err)
 	}
 	for _, f := range files {
 		fmt.Printf("%s: %q -> %q\n", f.Path, f.Old, f.New)

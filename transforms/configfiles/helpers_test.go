@@ -2,6 +2,7 @@ package configfiles_test
 
 import (
 	"strings"
+	"sync/atomic"
 )
 
 // fakeRewriter stands for testurls: it replaces picasoft.net by
@@ -32,4 +33,13 @@ func (fakeRewriter) Rewrite(s string) (string, bool) {
 		s = s[i+len(prod):]
 	}
 	return b.String(), changed
+}
+
+// countingRewriter is fakeRewriter that counts its calls: the scanner calls
+// Rewrite once per text file it reads.
+type countingRewriter struct{ calls *atomic.Int64 }
+
+func (c countingRewriter) Rewrite(s string) (string, bool) {
+	c.calls.Add(1)
+	return fakeRewriter{}.Rewrite(s)
 }
