@@ -54,9 +54,6 @@ type Result struct {
 	Detail   string        `json:"detail,omitempty"`
 }
 
-// Failed reports whether the result fails the test.
-func (r Result) Failed() bool { return r.Kind != OK }
-
 // traefikNotFound is the body of Traefik's own 404 (no router matches).
 const traefikNotFound = "404 page not found\n"
 
