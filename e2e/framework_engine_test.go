@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"fmt"
+	"os/exec"
 	"strings"
 
 	"gotest.tools/v3/assert"
@@ -48,4 +50,21 @@ func (p *project) countContainers() int {
 	r := p.docker("ps", "-aq", "--filter", "label=com.docker.compose.project="+p.Name)
 	assert.Equal(p.t, r.ExitCode, 0, r)
 	return len(strings.Fields(r.Stdout))
+}
+
+// prepareEngine checks the engine, builds the test images (FROM scratch,
+// nothing can be pulled) and creates the external network "proxy".
+func prepareEngine() error {
+	if out, err := exec.Command("docker", "info").CombinedOutput(); err != nil {
+		return fmt.Errorf("the Docker engine is unreachable (run ./test.sh, which starts it): %v\n%s", err, out)
+	}
+	if out, err := exec.Command("../testdata/images/build.sh").CombinedOutput(); err != nil {
+		return fmt.Errorf("building the test images: %v\n%s", err, out)
+	}
+	if exec.Command("docker", "network", "inspect", "proxy").Run() != nil {
+		if out, err := exec.Command("docker", "network", "create", "proxy").CombinedOutput(); err != nil {
+			return fmt.Errorf("creating the network proxy: %v\n%s", err, out)
+		}
+	}
+	return nil
 }

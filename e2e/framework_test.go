@@ -85,23 +85,6 @@ func setup(m *testing.M) (int, error) {
 // lockDir is the PICATEST_LOCK_DIR of the whole run.
 var lockDir string
 
-// prepareEngine checks the engine, builds the test images (FROM scratch,
-// nothing can be pulled) and creates the external network "proxy".
-func prepareEngine() error {
-	if out, err := exec.Command("docker", "info").CombinedOutput(); err != nil {
-		return fmt.Errorf("the Docker engine is unreachable (run ./test.sh, which starts it): %v\n%s", err, out)
-	}
-	if out, err := exec.Command("../testdata/images/build.sh").CombinedOutput(); err != nil {
-		return fmt.Errorf("building the test images: %v\n%s", err, out)
-	}
-	if exec.Command("docker", "network", "inspect", "proxy").Run() != nil {
-		if out, err := exec.Command("docker", "network", "create", "proxy").CombinedOutput(); err != nil {
-			return fmt.Errorf("creating the network proxy: %v\n%s", err, out)
-		}
-	}
-	return nil
-}
-
 // skipShort skips an end-to-end test in -short mode.
 func skipShort(t *testing.T) {
 	t.Helper()
