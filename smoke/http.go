@@ -146,6 +146,8 @@ type attempt struct {
 	traefik bool // Traefik's own 404
 }
 
+// checkHost requests the targets of one host in rounds until every one is
+// OK, the host's failures have settled, Timeout passes or ctx ends.
 func (c *Checker) checkHost(ctx context.Context, ts []Target, start time.Time, now func() time.Time) []Result {
 	res := make([]Result, len(ts))
 	done := make([]bool, len(ts))
@@ -153,48 +155,11 @@ func (c *Checker) checkHost(ctx context.Context, ts []Target, start time.Time, n
 	var settleUntil time.Time
 	deadline := start.Add(c.Timeout)
 	for {
-		var last []attempt
-		last = make([]attempt, len(ts))
-		anyRouted := false
-		for i, t := range ts {
-			if done[i] {
-				continue
-			}
-			a := c.request(ctx, t)
-			last[i] = a
-			res[i].Attempts++
-			if a.kind != ProxyUnreachable && a.kind != TLSError && !a.traefik {
-				anyRouted = true
-			}
-		}
+		last, anyRouted := c.round(ctx, ts, done, res)
 		if anyRouted {
 			routed = true
 		}
-		pending := false
-		for i, t := range ts {
-			if done[i] {
-				continue
-			}
-			a := last[i]
-			if a.traefik && routed {
-				// The host is routed: this 404 is the app's.
-				a.traefik = false
-				if t.Smoke {
-					a.kind, a.detail = AppError, "the app answers 404 Not Found on this smoke path"
-				} else {
-					a.kind, a.detail = OK, "the app answers 404 on /"
-				}
-				last[i] = a
-			}
-			res[i].Target, res[i].URL = t, t.URL()
-			res[i].Kind, res[i].Status, res[i].Latency, res[i].Detail = a.kind, a.status, a.latency, a.detail
-			res[i].After = now().Sub(start)
-			if a.kind == OK {
-				done[i] = true
-				continue
-			}
-			pending = true
-		}
+		pending := record(ts, last, done, res, routed, start, now)
 		if !pending || ctx.Err() != nil {
 			break
 		}
@@ -226,6 +191,55 @@ func (c *Checker) checkHost(ctx context.Context, ts []Target, start time.Time, n
 		c.explain(&res[i])
 	}
 	return res
+}
+
+// round requests once each target of ts not done yet, counting the attempt
+// in res. anyRouted: an answer came from behind a Traefik router.
+func (c *Checker) round(ctx context.Context, ts []Target, done []bool, res []Result) (last []attempt, anyRouted bool) {
+	last = make([]attempt, len(ts))
+	for i, t := range ts {
+		if done[i] {
+			continue
+		}
+		a := c.request(ctx, t)
+		last[i] = a
+		res[i].Attempts++
+		if a.kind != ProxyUnreachable && a.kind != TLSError && !a.traefik {
+			anyRouted = true
+		}
+	}
+	return last, anyRouted
+}
+
+// record puts the last attempt of each target not done in res, marks the
+// OK ones done, and reports whether any is still pending. Once the host is
+// routed, Traefik's own 404 is the app's answer: last is updated to say so.
+func record(ts []Target, last []attempt, done []bool, res []Result, routed bool, start time.Time, now func() time.Time) (pending bool) {
+	for i, t := range ts {
+		if done[i] {
+			continue
+		}
+		a := last[i]
+		if a.traefik && routed {
+			// The host is routed: this 404 is the app's.
+			a.traefik = false
+			if t.Smoke {
+				a.kind, a.detail = AppError, "the app answers 404 Not Found on this smoke path"
+			} else {
+				a.kind, a.detail = OK, "the app answers 404 on /"
+			}
+			last[i] = a
+		}
+		res[i].Target, res[i].URL = t, t.URL()
+		res[i].Kind, res[i].Status, res[i].Latency, res[i].Detail = a.kind, a.status, a.latency, a.detail
+		res[i].After = now().Sub(start)
+		if a.kind == OK {
+			done[i] = true
+			continue
+		}
+		pending = true
+	}
+	return pending
 }
 
 // anyUnreachable: a failure other than Traefik's 404 among the pending.
