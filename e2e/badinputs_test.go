@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -366,7 +365,7 @@ func catCases() []catCase {
 		{
 			name: "push-registry-unreachable", dir: "push-unreachable", args: []string{"push", "--build"}, code: 1,
 			setup: func(t *testing.T, p *project, _ *catCase) {
-				catLoginConfig(p, "127.0.0.1:1", "picatest", "picatest-pass")
+				p.withCredentials("127.0.0.1:1", "picatest", "picatest-pass")
 			},
 			named: []string{"image:127.0.0.1:1/picatest-e2e/cat-push-unreachable:1.0"},
 			want:  []string{"the registry 127.0.0.1:1 cannot be reached", "nothing was built or pushed"},
@@ -376,7 +375,7 @@ func catCases() []catCase {
 			name: "push-wrong-credentials", dir: "push-credentials", args: []string{"push", "--build"}, code: 1,
 			setup: func(t *testing.T, p *project, _ *catCase) {
 				startRegistry(t)
-				catLoginConfig(p, registryAddr, registryUser, "not-the-password")
+				p.withCredentials(registryAddr, registryUser, "not-the-password")
 			},
 			named: []string{"image:127.0.0.1:5000/picatest-e2e/cat-push-credentials:1.0"},
 			want:  []string{"the registry 127.0.0.1:5000 refuses the credentials of the Docker config"},
@@ -567,14 +566,6 @@ func catServerAPIVersion(t *testing.T, p *project) int {
 	v, err := strconv.Atoi(minor)
 	assert.NilError(t, err, r)
 	return v
-}
-
-// catLoginConfig gives p a Docker config holding credentials for registry,
-// as docker login writes them (docker login itself checks them: a wrong
-// password has to be written by hand).
-func catLoginConfig(p *project, registry, user, password string) {
-	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
-	p.withDockerConfig(fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, registry, auth))
 }
 
 // catHoldLock holds the lock of p's up/down (plugin/lock.go:

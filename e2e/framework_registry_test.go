@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -13,12 +15,16 @@ import (
 	"gotest.tools/v3/assert"
 )
 
-// The registry of the push tests (testdata/registry/start.sh).
+// The test registry (testdata/registry/start.sh).
 const (
 	registryAddr     = "127.0.0.1:5000"
 	registryUser     = "picatest"
 	registryPassword = "picatest-pass"
 )
+
+// manifestV2 is the manifest media type the tests ask the registry for
+// (Accept), that of the images the engine pushes.
+const manifestV2 = "application/vnd.docker.distribution.manifest.v2+json"
 
 // startRegistry starts the test registry (installed on first use) and
 // waits until it answers.
@@ -41,6 +47,15 @@ func (p *project) withDockerConfig(configJSON string) string {
 	return dir
 }
 
+// withCredentials gives p a Docker config of its own holding credentials
+// for registry, as docker login writes them (docker login itself checks
+// them: a wrong password has to be written by hand).
+func (p *project) withCredentials(registry, user, password string) {
+	p.t.Helper()
+	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	p.withDockerConfig(fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, registry, auth))
+}
+
 // registryGet reads the registry API with the test credentials.
 func registryGet(t *testing.T, path string, accept ...string) (int, http.Header, []byte) {
 	t.Helper()
@@ -60,7 +75,7 @@ func registryGet(t *testing.T, path string, accept ...string) (int, http.Header,
 
 // deleteFromRegistry removes repo:tag from the registry, if there.
 func deleteFromRegistry(t *testing.T, repo, tag string) {
-	code, h, _ := registryGet(t, "/v2/"+repo+"/manifests/"+tag, "application/vnd.docker.distribution.manifest.v2+json")
+	code, h, _ := registryGet(t, "/v2/"+repo+"/manifests/"+tag, manifestV2)
 	if code != http.StatusOK {
 		return
 	}
@@ -70,6 +85,14 @@ func deleteFromRegistry(t *testing.T, repo, tag string) {
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		resp.Body.Close()
 	}
+}
+
+// cleanRegistry removes repo:tag from the registry before the test and
+// after it.
+func cleanRegistry(t *testing.T, repo, tag string) {
+	t.Helper()
+	deleteFromRegistry(t, repo, tag)
+	t.Cleanup(func() { deleteFromRegistry(t, repo, tag) })
 }
 
 type pushReport struct {

@@ -26,7 +26,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -701,11 +700,9 @@ func intrPush(t *testing.T, ph intrPushPhase, d intrDelivery) {
 	image := reg.addr + "/" + repo + ":" + tag
 	env := []string{"INTR_REGISTRY=" + reg.addr, "PICATEST_REGISTRY=" + reg.addr}
 	// Logged in to the proxy: credentials are per registry host.
-	auth := base64.StdEncoding.EncodeToString([]byte(registryUser + ":" + registryPassword))
-	p.withDockerConfig(fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, reg.addr, auth))
+	p.withCredentials(reg.addr, registryUser, registryPassword)
 	p.cleanupEngine(nil, image)
-	deleteFromRegistry(t, repo, tag)
-	t.Cleanup(func() { deleteFromRegistry(t, repo, tag) })
+	cleanRegistry(t, repo, tag)
 	before := p.snapshot()
 
 	slowEnv, underWay := ph.prepare(reg)
@@ -714,7 +711,7 @@ func intrPush(t *testing.T, ph intrPushPhase, d intrDelivery) {
 	d.send(t, run)
 	p.intrInterrupted(run, d, before)
 	p.intrNoBuildContainer(t)
-	code, _, body := registryGet(t, "/v2/"+repo+"/manifests/"+tag, "application/vnd.docker.distribution.manifest.v2+json")
+	code, _, body := registryGet(t, "/v2/"+repo+"/manifests/"+tag, manifestV2)
 	assert.Equal(t, code, http.StatusNotFound, "nothing was pushed: %s", body)
 
 	var rerun []string
@@ -735,7 +732,7 @@ func intrPush(t *testing.T, ph intrPushPhase, d intrDelivery) {
 	var report pushReport
 	assert.NilError(t, json.Unmarshal([]byte(r.Stdout), &report), r.Stdout)
 	assert.Equal(t, len(report.Images), 1, r.Stdout)
-	code, h, body := registryGet(t, "/v2/"+repo+"/manifests/"+tag, "application/vnd.docker.distribution.manifest.v2+json")
+	code, h, body := registryGet(t, "/v2/"+repo+"/manifests/"+tag, manifestV2)
 	assert.Equal(t, code, http.StatusOK, string(body))
 	digest := h.Get("Docker-Content-Digest")
 	assert.Equal(t, report.Images[0].Digest, digest)

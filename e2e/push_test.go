@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -39,8 +37,7 @@ func pushScenario(t *testing.T) (*project, string) {
 	p := newProject(t, "TestPush")
 	image, repo, tag := p.pushImage()
 	p.cleanupEngine(nil, image)
-	deleteFromRegistry(t, repo, tag)
-	t.Cleanup(func() { deleteFromRegistry(t, repo, tag) })
+	cleanRegistry(t, repo, tag)
 	return p, image
 }
 
@@ -60,8 +57,7 @@ func TestPush(t *testing.T) {
 	t.Run("wrong password", func(t *testing.T) {
 		p, _ := pushScenario(t)
 		// docker login itself refuses a wrong password: write the config.
-		auth := base64.StdEncoding.EncodeToString([]byte(registryUser + ":not-the-password"))
-		p.withDockerConfig(fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, registryAddr, auth))
+		p.withCredentials(registryAddr, registryUser, "not-the-password")
 		r := p.picatest("push", "--build")
 		assert.Equal(t, r.ExitCode, 1, r)
 		assert.Check(t, is.Contains(r.Stderr, "refuses the credentials"), r)
@@ -140,7 +136,7 @@ func TestPush(t *testing.T) {
 		assert.Check(t, !strings.Contains(string(catalog), "postgres"), string(catalog))
 
 		// Read the manifest and its config back from the registry.
-		code, h, body := registryGet(t, "/v2/"+repo+"/manifests/"+tag, "application/vnd.docker.distribution.manifest.v2+json")
+		code, h, body := registryGet(t, "/v2/"+repo+"/manifests/"+tag, manifestV2)
 		assert.Equal(t, code, http.StatusOK, string(body))
 		assert.Equal(t, h.Get("Docker-Content-Digest"), report.Images[0].Digest)
 		var manifest struct {
