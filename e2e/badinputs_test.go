@@ -533,19 +533,19 @@ type catState struct {
 // "network:NAME" or "volume:NAME".
 func catEngineState(t *testing.T, p *project, named ...string) catState {
 	t.Helper()
-	filter := "label=com.docker.compose.project=" + p.Name
-	list := func(args ...string) []string {
-		r := p.docker(args...)
-		assert.Equal(t, r.ExitCode, 0, r)
-		lines := strings.Fields(strings.ReplaceAll(r.Stdout, " ", "|"))
+	list := func(kind, format string) []string {
+		var lines []string
+		for _, line := range p.objects(kind, format) {
+			lines = append(lines, strings.ReplaceAll(line, " ", "|"))
+		}
 		sort.Strings(lines)
 		return lines
 	}
 	s := catState{
-		Containers: list("ps", "-a", "--filter", filter, "--format", "{{.Names}} {{.State}} {{.ID}}"),
-		Volumes:    list("volume", "ls", "--filter", filter, "--format", "{{.Name}}"),
-		Networks:   list("network", "ls", "--filter", filter, "--format", "{{.Name}}"),
-		Images:     list("image", "ls", "--filter", filter, "--format", "{{.Repository}}:{{.Tag}}"),
+		Containers: list("container", "{{.Names}} {{.State}} {{.ID}}"),
+		Volumes:    list("volume", "{{.Name}}"),
+		Networks:   list("network", "{{.Name}}"),
+		Images:     list("image", "{{.Repository}}:{{.Tag}}"),
 	}
 	for _, n := range named {
 		kind, name, _ := strings.Cut(n, ":")

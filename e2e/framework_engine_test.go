@@ -26,14 +26,48 @@ func (p *project) cleanupEngine(volumes []string, images ...string) {
 	p.t.Cleanup(clean)
 }
 
+// listObjects runs `docker <kind> ls` (kind: container, network, volume or
+// image) for the objects labelled with p's Compose project that match
+// filters, printing format (the IDs when format is ""); it returns the
+// output's lines and the command's result.
+func (p *project) listObjects(kind, format string, filters ...string) ([]string, result) {
+	p.t.Helper()
+	args := []string{kind, "ls", "--filter", "label=com.docker.compose.project=" + p.Name}
+	if kind == "container" {
+		args = append(args, "--all")
+	}
+	for _, f := range filters {
+		args = append(args, "--filter", f)
+	}
+	if format == "" {
+		args = append(args, "--quiet")
+	} else {
+		args = append(args, "--format", format)
+	}
+	r := p.docker(args...)
+	var lines []string
+	for _, line := range strings.Split(r.Stdout, "\n") {
+		if strings.TrimSpace(line) != "" {
+			lines = append(lines, line)
+		}
+	}
+	return lines, r
+}
+
+// objects is listObjects, failing the test when docker fails.
+func (p *project) objects(kind, format string, filters ...string) []string {
+	p.t.Helper()
+	lines, r := p.listObjects(kind, format, filters...)
+	assert.Equal(p.t, r.ExitCode, 0, r)
+	return lines
+}
+
 // containerOf returns the ID of the container of a service.
 func (p *project) containerOf(service string) string {
 	p.t.Helper()
-	r := p.docker("ps", "-aq", "--filter", "label=com.docker.compose.project="+p.Name, "--filter", "label=com.docker.compose.service="+service)
-	assert.Equal(p.t, r.ExitCode, 0, r)
-	id := strings.TrimSpace(r.Stdout)
-	assert.Assert(p.t, id != "" && !strings.Contains(id, "\n"), "one container expected for %s, got %q", service, id)
-	return id
+	ids := p.objects("container", "", "label=com.docker.compose.service="+service)
+	assert.Assert(p.t, len(ids) == 1, "one container expected for %s, got %q", service, strings.Join(ids, "\n"))
+	return ids[0]
 }
 
 // inspect returns a Go template applied to docker inspect of a container.
@@ -47,9 +81,7 @@ func (p *project) inspect(id, format string) string {
 // countContainers returns the number of containers of the project.
 func (p *project) countContainers() int {
 	p.t.Helper()
-	r := p.docker("ps", "-aq", "--filter", "label=com.docker.compose.project="+p.Name)
-	assert.Equal(p.t, r.ExitCode, 0, r)
-	return len(strings.Fields(r.Stdout))
+	return len(p.objects("container", ""))
 }
 
 // prepareEngine checks the engine, builds the test images (FROM scratch,

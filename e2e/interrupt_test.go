@@ -426,9 +426,8 @@ func intrOutputHas(s string) intrCheck {
 // (docker ps --filter status=...).
 func (p *project) intrServiceIn(service, state string) bool {
 	p.t.Helper()
-	r := p.docker("ps", "-aq", "--filter", "label=com.docker.compose.project="+p.Name,
-		"--filter", "label=com.docker.compose.service="+service, "--filter", "status="+state)
-	return r.ExitCode == 0 && strings.TrimSpace(r.Stdout) != ""
+	ids, r := p.listObjects("container", "", "label=com.docker.compose.service="+service, "status="+state)
+	return r.ExitCode == 0 && len(ids) > 0
 }
 
 // intrNoBuildContainer checks that the interrupted build left no container
@@ -449,13 +448,8 @@ func (p *project) intrNoBuildContainer(t *testing.T) {
 func (p *project) intrAssertNothingLeft() {
 	p.t.Helper()
 	for _, kind := range []string{"container", "network", "volume"} {
-		args := []string{kind, "ls", "-q", "--filter", "label=com.docker.compose.project=" + p.Name}
-		if kind == "container" {
-			args = append(args, "--all")
-		}
-		r := p.docker(args...)
-		assert.Equal(p.t, r.ExitCode, 0, r)
-		assert.Check(p.t, is.Equal(strings.TrimSpace(r.Stdout), ""), "%ss of %s left", kind, p.Name)
+		left := p.objects(kind, "")
+		assert.Check(p.t, is.Equal(strings.Join(left, "\n"), ""), "%ss of %s left", kind, p.Name)
 	}
 }
 

@@ -425,17 +425,13 @@ func (c sharedCounts) String() string {
 // and the lock files of p.
 func (p *project) sharedCount(tmp string) sharedCounts {
 	p.t.Helper()
-	label := "label=com.docker.compose.project=" + p.Name
-	count := func(args ...string) int {
-		r := p.docker(args...)
-		assert.Equal(p.t, r.ExitCode, 0, r)
-		return len(strings.Fields(r.Stdout))
-	}
 	var c sharedCounts
-	c.Containers = count("ps", "-aq", "--filter", label)
-	c.Networks = count("network", "ls", "-q", "--filter", label)
-	c.Volumes = count("volume", "ls", "-q", "--filter", label)
-	c.Dangling = count("images", "-q", "--filter", "dangling=true")
+	c.Containers = len(p.objects("container", ""))
+	c.Networks = len(p.objects("network", ""))
+	c.Volumes = len(p.objects("volume", ""))
+	r := p.docker("images", "-q", "--filter", "dangling=true")
+	assert.Equal(p.t, r.ExitCode, 0, r)
+	c.Dangling = len(strings.Fields(r.Stdout))
 	c.TempFiles = sharedCountFiles(p.t, tmp)
 	c.ConfigFiles = sharedCountFiles(p.t, dockerConfig)
 	locks, err := filepath.Glob(filepath.Join(lockDir, "*-"+p.Name+".lock"))
