@@ -140,7 +140,7 @@ func newProject(t *testing.T, testdata ...string) *project {
 	}}
 	p.git("init", "-q", "-b", "main")
 	p.git("add", "-A")
-	p.git("-c", "user.email=e2e@example.invalid", "-c", "user.name=e2e", "commit", "-q", "-m", "scenario")
+	p.commit("-m", "scenario")
 	return p
 }
 
@@ -151,6 +151,12 @@ func (p *project) git(args ...string) string {
 	out, err := cmd.CombinedOutput()
 	assert.NilError(p.t, err, "git %s: %s", strings.Join(args, " "), out)
 	return string(out)
+}
+
+// commit runs git commit -q args... in the work tree, as the e2e author.
+func (p *project) commit(args ...string) string {
+	p.t.Helper()
+	return p.git(append([]string{"-c", "user.email=e2e@example.invalid", "-c", "user.name=e2e", "commit", "-q"}, args...)...)
 }
 
 // picatest runs `docker picatest args...` in the project folder.

@@ -689,7 +689,7 @@ func intrPush(t *testing.T, ph intrPushPhase, d intrDelivery) {
 	// a clean tree.
 	stamp := fmt.Sprintf("%s %d\n", p.Name, time.Now().UnixNano())
 	assert.NilError(t, os.WriteFile(filepath.Join(p.Dir, "app", "stamp"), []byte(stamp), 0o644))
-	p.git("-c", "user.email=e2e@example.invalid", "-c", "user.name=e2e", "commit", "-q", "-a", "-m", "stamp")
+	p.commit("-a", "-m", "stamp")
 	repo, tag := "picatest-e2e/"+p.Name, "1.0"
 	image := reg.addr + "/" + repo + ":" + tag
 	env := []string{"INTR_REGISTRY=" + reg.addr, "PICATEST_REGISTRY=" + reg.addr}
