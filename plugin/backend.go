@@ -15,6 +15,8 @@ import (
 	"github.com/docker/compose/v5/pkg/api"
 	"github.com/docker/compose/v5/pkg/compose"
 	"github.com/moby/moby/client/pkg/versions"
+
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
 // Backend is the part of the Compose SDK (api.Compose) that picatest
@@ -124,7 +126,7 @@ func engineFeatureError(p *types.Project, version, pinned string) error {
 	if pinned != "" {
 		next = fmt.Sprintf("Unset DOCKER_API_VERSION (%s), or upgrade %s", pinned, upgrade)
 	}
-	return withCode(ExitFailed, fmt.Errorf("the Docker engine speaks API %s, too old for the project; nothing was created:\n  %s\n%s", version, strings.Join(uses, "\n  "), next))
+	return exitcode.With(exitcode.Failed, fmt.Errorf("the Docker engine speaks API %s, too old for the project; nothing was created:\n  %s\n%s", version, strings.Join(uses, "\n  "), next))
 }
 
 // progressModes are the values of --progress, as in Compose.
@@ -153,6 +155,6 @@ func eventProcessor(dockerCli command.Cli, progress string) (api.EventProcessor,
 		display.Mode = display.ModeJSON
 		return display.JSON(dockerCli.Err()), nil
 	default:
-		return nil, invalidf("--progress %q is not supported: use one of auto, tty, plain, json, quiet", progress)
+		return nil, exitcode.Invalidf("--progress %q is not supported: use one of auto, tty, plain, json, quiet", progress)
 	}
 }

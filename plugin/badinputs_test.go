@@ -15,6 +15,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/picasoft/docker-picatest/internal/composetest"
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
 // The Docker CLI prints only the first StatusError of an error chain: adapt
@@ -30,25 +31,25 @@ func TestAdaptKeepsTheMessageAroundAWrappedStatusError(t *testing.T) {
 			name:     "classic build error wrapped by picatest",
 			err:      fmt.Errorf("build failed: %w\nFix the Dockerfile", dockercli.StatusError{Status: "COPY failed: no such file", StatusCode: 1}),
 			wantMsg:  "build failed: COPY failed: no such file\nFix the Dockerfile",
-			wantCode: ExitFailed,
+			wantCode: exitcode.Failed,
 		},
 		{
 			name:     "status code 0 exits 1",
 			err:      fmt.Errorf("starting the containers failed: %w", dockercli.StatusError{Status: "boom"}),
 			wantMsg:  "starting the containers failed: boom",
-			wantCode: ExitFailed,
+			wantCode: exitcode.Failed,
 		},
 		{
 			name:     "the code of the wrapped error is kept",
-			err:      fmt.Errorf("starting the containers failed: %w", invalidf("bad input")),
+			err:      fmt.Errorf("starting the containers failed: %w", exitcode.Invalidf("bad input")),
 			wantMsg:  "starting the containers failed: bad input",
-			wantCode: ExitInvalid,
+			wantCode: exitcode.Invalid,
 		},
 		{
 			name:     "a StatusError on top is left as is",
-			err:      withCode(ExitRefused, errors.New("refused")),
+			err:      exitcode.With(exitcode.Refused, errors.New("refused")),
 			wantMsg:  "refused",
-			wantCode: ExitRefused,
+			wantCode: exitcode.Refused,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,7 +60,7 @@ func TestAdaptKeepsTheMessageAroundAWrappedStatusError(t *testing.T) {
 			st, ok := err.(dockercli.StatusError)
 			assert.Assert(t, ok, "%T on top of the chain", err)
 			assert.Check(t, is.Equal(st.Error(), tc.wantMsg))
-			assert.Check(t, is.Equal(exitCode(err), tc.wantCode))
+			assert.Check(t, is.Equal(exitcode.Of(err), tc.wantCode))
 			assert.Check(t, errors.Is(err, tc.err), "the cause is kept")
 		})
 	}
@@ -79,7 +80,7 @@ func TestCheckTestHostAPIVersionRefused(t *testing.T) {
 
 	t.Setenv("DOCKER_API_VERSION", "1.11")
 	_, err := checkTestHost(context.Background(), c, []string{"*"})
-	assert.Equal(t, exitCode(err), ExitFailed)
+	assert.Equal(t, exitcode.Of(err), exitcode.Failed)
 	for _, want := range []string{"refuses the API version 1.11 asked by DOCKER_API_VERSION", "Minimum supported API version is 1.12", "Unset DOCKER_API_VERSION"} {
 		assert.Check(t, is.Contains(err.Error(), want))
 	}
@@ -106,7 +107,7 @@ networks:
   front: {}
 `, nil)
 	err := engineFeatureError(p, "1.41", "")
-	assert.Equal(t, exitCode(err), ExitFailed)
+	assert.Equal(t, exitcode.Of(err), exitcode.Failed)
 	for _, want := range []string{"API 1.41", "nothing was created", "service web: interface_name on network back needs Docker Engine 28.1 or later (API 1.49)", "Upgrade the Docker Engine", "override file"} {
 		assert.Check(t, is.Contains(err.Error(), want))
 	}
@@ -123,7 +124,7 @@ networks:
 func TestInvalidImageReferenceIsInvalidInput(t *testing.T) {
 	b := &fakeBackend{project: composetest.Load(t, "services:\n  web:\n    image: Picatest/App:1\n  ok:\n    image: nginx:1.25\n", nil)}
 	stdout, stderr, code := run(t, b, "config")
-	assert.Equal(t, code, ExitInvalid)
+	assert.Equal(t, code, exitcode.Invalid)
 	assert.Equal(t, stdout, "")
 	for _, want := range []string{`service web: invalid image reference "Picatest/App:1"`, "must be lowercase", "in lowercase", "docker picatest check"} {
 		assert.Check(t, is.Contains(stderr, want))
@@ -149,7 +150,7 @@ func TestLoadErrorsOfMissingFilesSayWhichFlag(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, stderr, code := run(t, &fakeBackend{err: tc.err}, "config")
-			assert.Equal(t, code, ExitInvalid)
+			assert.Equal(t, code, exitcode.Invalid)
 			assert.Check(t, is.Contains(stderr, tc.err.Error()))
 			assert.Check(t, is.Contains(stderr, tc.want))
 			assert.Check(t, !strings.Contains(stderr, "Fix the Compose file"))
@@ -167,11 +168,11 @@ func TestAdviseUnreachable(t *testing.T) {
 	assert.Assert(t, client.IsErrConnectionFailed(pingErr), pingErr)
 
 	err = adviseUnreachable(fmt.Errorf("listing: %w", pingErr))
-	assert.Equal(t, exitCode(err), ExitFailed)
+	assert.Equal(t, exitcode.Of(err), exitcode.Failed)
 	assert.Check(t, is.Contains(err.Error(), "cannot reach the Docker engine"))
 	assert.Check(t, is.Contains(err.Error(), "Check DOCKER_HOST"))
 
-	advised := withCode(ExitFailed, unreachableError(nil, pingErr))
+	advised := exitcode.With(exitcode.Failed, unreachableError(nil, pingErr))
 	assert.Equal(t, adviseUnreachable(advised), advised, "advised twice")
 	other := errors.New("no such service")
 	assert.Equal(t, adviseUnreachable(other), other)

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v4"
 
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/smoke"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
 	"github.com/picasoft/docker-picatest/transforms/verify"
@@ -65,7 +66,7 @@ and changes nothing.`,
 // validate checks the flag values.
 func (o checkCmdOptions) validate() error {
 	if o.format != "text" && o.format != "json" {
-		return invalidf("--format %q is not supported: use --format text or --format json", o.format)
+		return exitcode.Invalidf("--format %q is not supported: use --format text or --format json", o.format)
 	}
 	return nil
 }
@@ -136,7 +137,7 @@ func runCheck(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc
 		printCheckText(dockerCli.Out(), report)
 	}
 	if report.Errors > 0 {
-		return withCode(ExitFailed, fmt.Errorf("check found %s in project %s: fix them, then run 'docker picatest check' again", plural(report.Errors, "error"), p.Name))
+		return exitcode.With(exitcode.Failed, fmt.Errorf("check found %s in project %s: fix them, then run 'docker picatest check' again", plural(report.Errors, "error"), p.Name))
 	}
 	return nil
 }

@@ -13,6 +13,8 @@ import (
 	"go.yaml.in/yaml/v4"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
 // runReal executes `docker picatest args...` with the real Compose SDK
@@ -72,7 +74,7 @@ func TestCheckBadFixtureReportsEachRule(t *testing.T) {
 	}
 
 	r, stderr, code := checkJSON(t, dir)
-	assert.Equal(t, code, ExitFailed, stderr)
+	assert.Equal(t, code, exitcode.Failed, stderr)
 	assert.Check(t, is.Contains(stderr, "check found"))
 
 	type key struct{ severity, rule, service string }
@@ -109,7 +111,7 @@ func TestCheckBadFixtureReportsEachRule(t *testing.T) {
 	assert.Check(t, sort.SliceIsSorted(r.Findings, func(i, j int) bool { return r.Findings[i].Line < r.Findings[j].Line }))
 
 	stdout, _, code := runReal(t, "-f", filepath.Join(dir, "compose.yaml"), "check")
-	assert.Equal(t, code, ExitFailed)
+	assert.Equal(t, code, exitcode.Failed)
 	assert.Check(t, is.Contains(stdout, "ERROR    compose.yaml:3  service web uses image nginx without a tag"))
 	assert.Check(t, is.Contains(stdout, "WARNING  compose.yaml:2  service web is routed by Traefik but has no healthcheck"))
 	assert.Check(t, is.Contains(stdout, "cannot read the image statically"))
@@ -118,7 +120,7 @@ func TestCheckBadFixtureReportsEachRule(t *testing.T) {
 
 func TestCheckRejectsUnknownFormat(t *testing.T) {
 	_, stderr, code := run(t, &fakeBackend{}, "check", "--format", "yaml")
-	assert.Equal(t, code, ExitInvalid)
+	assert.Equal(t, code, exitcode.Invalid)
 	assert.Check(t, is.Contains(stderr, "--format text or --format json"))
 }
 

@@ -8,6 +8,8 @@ import (
 	"github.com/docker/cli/cli/command"
 	"github.com/docker/compose/v5/pkg/api"
 	"github.com/spf13/cobra"
+
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
 // newCompletionCommand returns `completion bash|zsh|fish`. The Docker CLI
@@ -35,7 +37,7 @@ Exit codes: 0 printed, 1 failed (output not writable), 2 invalid input
 		ValidArgs: []string{"bash", "zsh", "fish"},
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return invalidf("completion needs one shell: bash, zsh or fish\nSee 'docker picatest completion --help'.")
+				return exitcode.Invalidf("completion needs one shell: bash, zsh or fish\nSee 'docker picatest completion --help'.")
 			}
 			return nil
 		},
@@ -49,7 +51,7 @@ Exit codes: 0 printed, 1 failed (output not writable), 2 invalid input
 			case "fish":
 				return root.GenFishCompletion(out, true)
 			default:
-				return invalidf("shell %q is not supported: use bash, zsh or fish", args[0])
+				return exitcode.Invalidf("shell %q is not supported: use bash, zsh or fish", args[0])
 			}
 		},
 	}

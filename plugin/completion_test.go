@@ -7,6 +7,8 @@ import (
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
 func TestCompletionListsServiceNames(t *testing.T) {
@@ -41,8 +43,8 @@ func TestCompletionScripts(t *testing.T) {
 		assert.Check(t, is.Contains(stdout, want), shell)
 	}
 	_, stderr, code := runReal(t, "completion", "powershell")
-	assert.Equal(t, code, ExitInvalid)
+	assert.Equal(t, code, exitcode.Invalid)
 	assert.Check(t, is.Contains(stderr, "bash, zsh or fish"))
 	_, _, code = runReal(t, "completion")
-	assert.Equal(t, code, ExitInvalid)
+	assert.Equal(t, code, exitcode.Invalid)
 }

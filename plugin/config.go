@@ -13,6 +13,7 @@ import (
 	"github.com/pmezard/go-difflib/difflib"
 	"github.com/spf13/cobra"
 
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/transforms"
 )
 
@@ -59,13 +60,13 @@ func (o configOptions) validate() error {
 	switch o.format {
 	case "yaml", "json":
 	default:
-		return invalidf("--format %q is not supported: use --format yaml or --format json", o.format)
+		return exitcode.Invalidf("--format %q is not supported: use --format yaml or --format json", o.format)
 	}
 	if o.diff && o.format != "yaml" {
-		return invalidf("--diff prints a text diff and cannot be combined with --format %s: drop one of the two flags", o.format)
+		return exitcode.Invalidf("--diff prints a text diff and cannot be combined with --format %s: drop one of the two flags", o.format)
 	}
 	if o.diff && o.services {
-		return invalidf("--diff and --services cannot be combined: drop one of the two flags")
+		return exitcode.Invalidf("--diff and --services cannot be combined: drop one of the two flags")
 	}
 	return nil
 }

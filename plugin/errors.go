@@ -3,7 +3,6 @@ package plugin
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/signal"
 	"strings"
@@ -13,51 +12,15 @@ import (
 	"github.com/docker/compose/v5/pkg/api"
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
+
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
-
-// Exit codes of SPEC §4.
-const (
-	// ExitFailed means the test or operation failed.
-	ExitFailed = 1
-	// ExitInvalid means invalid input: flags, Compose file, missing example
-	// secret, broken transform assertion.
-	ExitInvalid = 2
-	// ExitRefused means a safety rule refused the operation.
-	ExitRefused = 3
-	// ExitInterrupted means the command was cancelled by SIGINT or SIGTERM.
-	ExitInterrupted = 130
-)
-
-// invalidf returns an error that exits with ExitInvalid.
-func invalidf(format string, a ...any) error {
-	return withCode(ExitInvalid, fmt.Errorf(format, a...))
-}
-
-// withCode makes err exit with the given status code, keeping its message.
-func withCode(code int, err error) error {
-	if err == nil {
-		return nil
-	}
-	return dockercli.StatusError{StatusCode: code, Status: err.Error(), Cause: err}
-}
-
-// exitCode returns the status code err exits with.
-func exitCode(err error) int {
-	if err == nil {
-		return 0
-	}
-	var st dockercli.StatusError
-	if errors.As(err, &st) && st.StatusCode != 0 {
-		return st.StatusCode
-	}
-	return ExitFailed
-}
 
 // runFunc is the body of a subcommand.
 type runFunc func(ctx context.Context, args []string) error
 
 // adapt turns fn into a cobra RunE whose context is cancelled on SIGINT or
-// SIGTERM, an interruption exiting with ExitInterrupted (as Compose's
+// SIGTERM, an interruption exiting with exitcode.Interrupted (as Compose's
 // cmd/compose Adapt does). The docker CLI closing the plugin socket (it
 // cancels cmd.Context()) and the CLI exiting before the plugin are
 // interruptions too.
@@ -69,7 +32,7 @@ func adapt(fn runFunc) func(cmd *cobra.Command, args []string) error {
 		defer stopWatch()
 		err := fn(ctx, args)
 		if err != nil && (api.IsErrCanceled(err) || errors.Is(ctx.Err(), context.Canceled)) {
-			return dockercli.StatusError{StatusCode: ExitInterrupted, Status: "interrupted: nothing in the working tree was changed; run the command again to finish", Cause: err}
+			return dockercli.StatusError{StatusCode: exitcode.Interrupted, Status: "interrupted: nothing in the working tree was changed; run the command again to finish", Cause: err}
 		}
 		return surfaceStatus(adviseUnreachable(err))
 	}
@@ -82,7 +45,7 @@ func adviseUnreachable(err error) error {
 	if err == nil || !client.IsErrConnectionFailed(err) || errors.As(err, &advised) {
 		return err
 	}
-	return withCode(ExitFailed, unreachableError(nil, err))
+	return exitcode.With(exitcode.Failed, unreachableError(nil, err))
 }
 
 // surfaceStatus returns err as a StatusError carrying err's whole message
@@ -98,13 +61,13 @@ func surfaceStatus(err error) error {
 	if _, top := err.(dockercli.StatusError); top {
 		return err
 	}
-	return dockercli.StatusError{StatusCode: exitCode(err), Status: err.Error(), Cause: err}
+	return dockercli.StatusError{StatusCode: exitcode.Of(err), Status: err.Error(), Cause: err}
 }
 
 // noArgs is cobra.NoArgs with the exit code of invalid input.
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return invalidf("%q accepts no arguments, got %q\nSee 'docker %s --help'.", strings.TrimPrefix(cmd.CommandPath(), "docker "), args, strings.TrimPrefix(cmd.CommandPath(), "docker "))
+		return exitcode.Invalidf("%q accepts no arguments, got %q\nSee 'docker %s --help'.", strings.TrimPrefix(cmd.CommandPath(), "docker "), args, strings.TrimPrefix(cmd.CommandPath(), "docker "))
 	}
 	return nil
 }

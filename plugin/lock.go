@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
 // lockRetry is how often acquireLock tries again while the lock is held.
@@ -70,7 +72,7 @@ func acquireLock(ctx context.Context, dir, daemonID, project string, wait time.D
 		left := time.Until(deadline)
 		if left <= 0 {
 			f.Close()
-			return nil, withCode(ExitRefused, lockedError(project, holder, me.Host))
+			return nil, exitcode.With(exitcode.Refused, lockedError(project, holder, me.Host))
 		}
 		d := min(lockRetry, left)
 		if timer == nil {

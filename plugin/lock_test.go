@@ -15,6 +15,8 @@ import (
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
 // lockHelperEnv, set to a lock directory, makes TestLockHelperProcess take
@@ -35,7 +37,7 @@ func TestLockSecondWaitsThenReportsTheHolder(t *testing.T) {
 	start := time.Now()
 	_, err = acquireLock(ctx, dir, "daemon-1", "pad", 300*time.Millisecond, testHolder("bob"))
 	elapsed := time.Since(start)
-	assert.Equal(t, exitCode(err), ExitRefused)
+	assert.Equal(t, exitcode.Of(err), exitcode.Refused)
 	assert.Assert(t, elapsed >= 300*time.Millisecond, "gave up after %s", elapsed)
 	assert.Assert(t, elapsed < 3*time.Second, "gave up after %s", elapsed)
 	msg := err.Error()
@@ -136,7 +138,7 @@ func TestLockReleasedWhenTheHolderDies(t *testing.T) {
 	}
 
 	_, err = acquireLock(context.Background(), dir, "daemon-1", "pad", 200*time.Millisecond, testHolder("alice"))
-	assert.Equal(t, exitCode(err), ExitRefused)
+	assert.Equal(t, exitcode.Of(err), exitcode.Refused)
 	assert.Check(t, is.Contains(err.Error(), "locked by helper (pid "+strconv.Itoa(cmd.Process.Pid)+", `docker picatest down`)"))
 
 	assert.NilError(t, cmd.Process.Signal(os.Kill)) // kill -9
@@ -174,7 +176,7 @@ func TestLockWithoutHolderInfo(t *testing.T) {
 	// Simulate a holder that has not written itself yet.
 	assert.NilError(t, os.Truncate(filepath.Join(dir, "d-pad.lock"), 0))
 	_, err = acquireLock(context.Background(), dir, "d", "pad", 0, lockInfo{})
-	assert.Equal(t, exitCode(err), ExitRefused)
+	assert.Equal(t, exitcode.Of(err), exitcode.Refused)
 	assert.Check(t, is.Contains(err.Error(), "project pad is locked by another docker picatest up/down; wait for it to finish"))
 }
 

@@ -14,6 +14,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/picasoft/docker-picatest/internal/composetest"
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
 // fakeBackend is the smallest Backend: it returns a project loaded by
@@ -63,7 +64,7 @@ func runWith(t *testing.T, newBackend BackendFunc, args ...string) (string, stri
 	if err != nil {
 		errOut.WriteString(err.Error())
 	}
-	return out.String(), errOut.String(), exitCode(err)
+	return out.String(), errOut.String(), exitcode.Of(err)
 }
 
 // testCli is a Docker CLI writing to out and errOut, with an empty stdin.
@@ -93,7 +94,7 @@ func TestFlagErrorsAreInvalidInput(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			_, stderr, code := run(t, &fakeBackend{}, tc.args...)
-			assert.Equal(t, code, ExitInvalid)
+			assert.Equal(t, code, exitcode.Invalid)
 			assert.Check(t, is.Contains(stderr, tc.want))
 		})
 	}
@@ -133,7 +134,7 @@ services:
 func TestLoadErrorsSayWhatToDo(t *testing.T) {
 	b := &fakeBackend{err: io.ErrUnexpectedEOF}
 	_, stderr, code := run(t, b, "config")
-	assert.Equal(t, code, ExitInvalid)
+	assert.Equal(t, code, exitcode.Invalid)
 	assert.Check(t, is.Contains(stderr, "Fix the Compose file"))
 }
 

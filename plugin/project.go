@@ -17,6 +17,7 @@ import (
 	"github.com/docker/compose/v5/pkg/api"
 	"go.yaml.in/yaml/v4"
 
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/transforms"
 	"github.com/picasoft/docker-picatest/transforms/configfiles"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
@@ -66,7 +67,7 @@ func (o *rootOptions) loadTestProject(ctx context.Context, backend Backend, lo l
 		return nil, loadError(err, o.composeFiles())
 	}
 	if err := loaded.CheckContainerNameUnicity(); err != nil {
-		return nil, invalidf("%v\nGive each service its own container_name.", err)
+		return nil, exitcode.Invalidf("%v\nGive each service its own container_name.", err)
 	}
 	if err := checkImageReferences(loaded); err != nil {
 		return nil, err
@@ -77,7 +78,7 @@ func (o *rootOptions) loadTestProject(ctx context.Context, backend Backend, lo l
 	}
 	rw, err := testurls.New(settings.ProdDomain, settings.TestDomain, settings.NeverRewritten()...)
 	if err != nil {
-		return nil, invalidf("%v\nCheck --prod-domain and --test-domain (or PICATEST_PROD_DOMAIN, PICATEST_TEST_DOMAIN, %s).", err, SettingsFile)
+		return nil, exitcode.Invalidf("%v\nCheck --prod-domain and --test-domain (or PICATEST_PROD_DOMAIN, PICATEST_TEST_DOMAIN, %s).", err, SettingsFile)
 	}
 
 	tp := &testProject{Settings: settings}
@@ -86,7 +87,7 @@ func (o *rootOptions) loadTestProject(ctx context.Context, backend Backend, lo l
 	if err != nil {
 		var missing *examplesecrets.MissingError
 		if errors.As(err, &missing) {
-			return nil, withCode(ExitInvalid, err)
+			return nil, exitcode.With(exitcode.Invalid, err)
 		}
 		return nil, err
 	}
@@ -103,7 +104,7 @@ func (o *rootOptions) loadTestProject(ctx context.Context, backend Backend, lo l
 	o.redact = tp.RedactAll // errors and streamed logs, from here on
 	p, err = p.WithServicesEnvironmentResolved(true)
 	if err != nil {
-		return nil, invalidf("%v\nCheck that every env_file exists and is readable (see 'docker picatest config').", err)
+		return nil, exitcode.Invalidf("%v\nCheck that every env_file exists and is readable (see 'docker picatest config').", err)
 	}
 	tp.Before = p
 
@@ -131,7 +132,7 @@ func (o *rootOptions) loadTestProject(ctx context.Context, backend Backend, lo l
 	for _, step := range steps {
 		p, changes, err = step(p)
 		if err != nil {
-			return nil, withCode(ExitInvalid, err)
+			return nil, exitcode.With(exitcode.Invalid, err)
 		}
 		tp.Changes = append(tp.Changes, changes...)
 	}
@@ -142,7 +143,7 @@ func (o *rootOptions) loadTestProject(ctx context.Context, backend Backend, lo l
 		return nil, err
 	}
 	if err := verify.Check(tp.Before, p, strict); err != nil {
-		return nil, withCode(ExitInvalid, err)
+		return nil, exitcode.With(exitcode.Invalid, err)
 	}
 	tp.Project = p
 	return tp, nil
@@ -158,15 +159,15 @@ func loadError(err error, files []string) error {
 	}
 	switch {
 	case strings.Contains(msg, "no configuration file provided"):
-		return invalidf("%s\nRun the command from the service folder, or name the Compose file with -f.", msg)
+		return exitcode.Invalidf("%s\nRun the command from the service folder, or name the Compose file with -f.", msg)
 	case strings.Contains(msg, "couldn't find env file"):
-		return invalidf("%s\nCheck the paths given with --env-file (or COMPOSE_ENV_FILES): each must exist.", msg)
+		return exitcode.Invalidf("%s\nCheck the paths given with --env-file (or COMPOSE_ENV_FILES): each must exist.", msg)
 	case strings.Contains(msg, "compose file") && errors.Is(err, fs.ErrNotExist):
-		return invalidf("%s\nCheck the paths given with -f (or COMPOSE_FILE), relative to the current directory, or run the command from the service folder.", msg)
+		return exitcode.Invalidf("%s\nCheck the paths given with -f (or COMPOSE_FILE), relative to the current directory, or run the command from the service folder.", msg)
 	case strings.Contains(msg, "no such service"):
-		return invalidf("%s\nRun 'docker picatest config --services' to list the services.", msg)
+		return exitcode.Invalidf("%s\nRun 'docker picatest config --services' to list the services.", msg)
 	default:
-		return invalidf("invalid Compose project: %s\nFix the Compose file, then check it with 'docker picatest config'.", msg)
+		return exitcode.Invalidf("invalid Compose project: %s\nFix the Compose file, then check it with 'docker picatest config'.", msg)
 	}
 }
 
@@ -188,7 +189,7 @@ func checkImageReferences(p *types.Project) error {
 	if len(bad) == 0 {
 		return nil
 	}
-	return invalidf("%s\nWrite each image as [registry/]name:tag, in lowercase (e.g. postgres:12), then check the project with 'docker picatest check'.", strings.Join(bad, "\n"))
+	return exitcode.Invalidf("%s\nWrite each image as [registry/]name:tag, in lowercase (e.g. postgres:12), then check the project with 'docker picatest check'.", strings.Join(bad, "\n"))
 }
 
 // testLabelsFor returns the test labels of a run started now from dir.

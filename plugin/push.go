@@ -19,6 +19,7 @@ import (
 	"github.com/docker/compose/v5/pkg/api"
 	"github.com/spf13/cobra"
 
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
 
@@ -77,7 +78,7 @@ tree, test build), 130 interrupted.`,
 // validate checks the flag values.
 func (o pushOptions) validate() error {
 	if o.format != "text" && o.format != "json" {
-		return invalidf("--format %q is not supported: use --format text or --format json", o.format)
+		return exitcode.Invalidf("--format %q is not supported: use --format text or --format json", o.format)
 	}
 	return nil
 }
@@ -172,7 +173,7 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 	}
 	for _, name := range services {
 		if _, ok := p.Services[name]; !ok {
-			return invalidf("no such service: %s\nThe services of project %s are: %s.", name, p.Name, serviceNames(p))
+			return exitcode.Invalidf("no such service: %s\nThe services of project %s are: %s.", name, p.Name, serviceNames(p))
 		}
 	}
 	settings, err := root.settingsOptions.resolve(p.WorkingDir, os.Getenv)
@@ -204,9 +205,9 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 	commit, dirty, err := gitState(p.WorkingDir)
 	switch {
 	case err != nil && !opts.allowDirty:
-		return withCode(ExitRefused, fmt.Errorf("%v\nPush from a git work tree, so that the image matches a commit, or use --allow-dirty", err))
+		return exitcode.With(exitcode.Refused, fmt.Errorf("%v\nPush from a git work tree, so that the image matches a commit, or use --allow-dirty", err))
 	case len(dirty) > 0 && !opts.allowDirty:
-		return withCode(ExitRefused, fmt.Errorf("the git tree of %s has uncommitted or untracked files:\n  %s\nCommit (or remove) them first, so that the image matches a commit, or use --allow-dirty", p.WorkingDir, strings.Join(dirty, "\n  ")))
+		return exitcode.With(exitcode.Refused, fmt.Errorf("the git tree of %s has uncommitted or untracked files:\n  %s\nCommit (or remove) them first, so that the image matches a commit, or use --allow-dirty", p.WorkingDir, strings.Join(dirty, "\n  ")))
 	}
 	report.Commit = commit
 	report.Dirty = len(dirty) > 0
@@ -231,7 +232,7 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 		// (additional contexts may name other services); only the targets
 		// are built.
 		if err := backend.Build(ctx, p, api.BuildOptions{Services: pp.ServiceNames()}); err != nil {
-			return withCode(ExitFailed, fmt.Errorf("build failed: %w\nFix the Dockerfile or the build context, then run 'docker picatest push --build' again", err))
+			return exitcode.With(exitcode.Failed, fmt.Errorf("build failed: %w\nFix the Dockerfile or the build context, then run 'docker picatest push --build' again", err))
 		}
 		// A base image built by a test passes its labels on: check again.
 		if err := checkLocalImages(ctx, dockerCli, targets, true); err != nil {
@@ -239,12 +240,12 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 		}
 	}
 	if err := backend.Push(ctx, pp, api.PushOptions{}); err != nil {
-		return withCode(ExitFailed, fmt.Errorf("push to %s failed: %w\nCheck the registry ('docker login %s') and run 'docker picatest push' again; the images already uploaded are complete and can be pushed again safely", settings.Registry, err, regHost))
+		return exitcode.With(exitcode.Failed, fmt.Errorf("push to %s failed: %w\nCheck the registry ('docker login %s') and run 'docker picatest push' again; the images already uploaded are complete and can be pushed again safely", settings.Registry, err, regHost))
 	}
 	for i, t := range targets {
 		digest, err := imageDigest(ctx, dockerCli, reg, t)
 		if err != nil {
-			return withCode(ExitFailed, fmt.Errorf("%s was pushed but its digest cannot be read: %w", t.Image, err))
+			return exitcode.With(exitcode.Failed, fmt.Errorf("%s was pushed but its digest cannot be read: %w", t.Image, err))
 		}
 		report.Images[i].Digest = digest
 	}
@@ -277,17 +278,17 @@ func checkLocalImages(ctx context.Context, dockerCli command.Cli, targets []push
 		if err != nil {
 			if cerrdefs.IsNotFound(err) {
 				if built {
-					return withCode(ExitFailed, fmt.Errorf("image %s (service %s) is missing after the build", t.Image, t.Service))
+					return exitcode.With(exitcode.Failed, fmt.Errorf("image %s (service %s) is missing after the build", t.Image, t.Service))
 				}
-				return withCode(ExitFailed, fmt.Errorf("image %s (service %s) does not exist locally: run 'docker picatest push --build' to build it from the committed project", t.Image, t.Service))
+				return exitcode.With(exitcode.Failed, fmt.Errorf("image %s (service %s) does not exist locally: run 'docker picatest push --build' to build it from the committed project", t.Image, t.Service))
 			}
 			return err
 		}
 		if img.Config != nil && img.Config.Labels[testlabels.TestBuild] == "true" {
 			if built {
-				return withCode(ExitRefused, fmt.Errorf("image %s (service %s) was rebuilt but still carries the label %s=true, inherited from its base image: rebuild the base image without 'docker picatest up' first", t.Image, t.Service, testlabels.TestBuild))
+				return exitcode.With(exitcode.Refused, fmt.Errorf("image %s (service %s) was rebuilt but still carries the label %s=true, inherited from its base image: rebuild the base image without 'docker picatest up' first", t.Image, t.Service, testlabels.TestBuild))
 			}
-			return withCode(ExitRefused, fmt.Errorf("image %s (service %s) was built by a test (label %s=true) and is never pushed: run 'docker picatest push --build' to rebuild it from the untransformed project", t.Image, t.Service, testlabels.TestBuild))
+			return exitcode.With(exitcode.Refused, fmt.Errorf("image %s (service %s) was built by a test (label %s=true) and is never pushed: run 'docker picatest push --build' to rebuild it from the untransformed project", t.Image, t.Service, testlabels.TestBuild))
 		}
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/picasoft/docker-picatest/internal/composetest"
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
 const pushProjectYAML = `
@@ -92,9 +93,9 @@ func TestPushFlagsAndArgs(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"push", "--format", "yaml"}, ExitInvalid, "--format text or --format json"},
-		{[]string{"push", "--no-such-flag"}, ExitInvalid, "unknown flag: --no-such-flag"},
-		{[]string{"push", "nosuch"}, ExitInvalid, "no such service: nosuch"},
+		{[]string{"push", "--format", "yaml"}, exitcode.Invalid, "--format text or --format json"},
+		{[]string{"push", "--no-such-flag"}, exitcode.Invalid, "unknown flag: --no-such-flag"},
+		{[]string{"push", "nosuch"}, exitcode.Invalid, "no such service: nosuch"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -130,7 +131,7 @@ func TestPushNotLoggedIn(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	b := &fakeBackend{project: composetest.Load(t, pushProjectYAML, nil)}
 	_, stderr, code := run(t, b, "push", "--dry-run")
-	assert.Equal(t, code, ExitFailed, stderr)
+	assert.Equal(t, code, exitcode.Failed, stderr)
 	assert.Check(t, is.Contains(stderr, "docker login registry.picasoft.net"))
 }
 
@@ -193,7 +194,7 @@ func TestRegistryClientAuth(t *testing.T) {
 
 		bad := &registryClient{host: host, scheme: "http", auth: clitypes.AuthConfig{Username: "u", Password: "wrong"}, http: srv.Client()}
 		err = bad.ping(context.Background())
-		assert.Equal(t, exitCode(err), ExitFailed)
+		assert.Equal(t, exitcode.Of(err), exitcode.Failed)
 		assert.Check(t, is.ErrorContains(err, "refuses the credentials"), "bearer=%v", bearer)
 		assert.Check(t, is.ErrorContains(err, "docker login "+host))
 	}
@@ -202,6 +203,6 @@ func TestRegistryClientAuth(t *testing.T) {
 	srv.Close()
 	down := &registryClient{host: host, scheme: "http", auth: clitypes.AuthConfig{Username: "u", Password: "p"}, http: &http.Client{}}
 	err := down.ping(context.Background())
-	assert.Equal(t, exitCode(err), ExitFailed)
+	assert.Equal(t, exitcode.Of(err), exitcode.Failed)
 	assert.Check(t, is.ErrorContains(err, "cannot be reached"))
 }

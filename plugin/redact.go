@@ -15,6 +15,7 @@ import (
 	"github.com/docker/compose/v5/pkg/api"
 	"github.com/spf13/cobra"
 
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
 )
 
@@ -84,7 +85,7 @@ func newRedactor(files []string, bestEffort ...string) (*redactor, error) {
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return nil, invalidf("cannot read secrets file %s: %v\nFix its permissions, or provide %s.example with test values.", f, err, f)
+			return nil, exitcode.Invalidf("cannot read secrets file %s: %v\nFix its permissions, or provide %s.example with test values.", f, err, f)
 		}
 		addFile(b)
 	}
@@ -232,7 +233,7 @@ func (o *rootOptions) redactErrors(run func(*cobra.Command, []string) error) fun
 		if masked == msg {
 			return err
 		}
-		return dockercli.StatusError{StatusCode: exitCode(err), Status: masked}
+		return dockercli.StatusError{StatusCode: exitcode.Of(err), Status: masked}
 	}
 }
 

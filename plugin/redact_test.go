@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
 func writeSecrets(t *testing.T, content string) string {
@@ -55,7 +57,7 @@ func TestRedactorBestEffort(t *testing.T) {
 	assert.Check(t, !r.IsSecretsFile(f), "not in use: config --diff may show it")
 
 	_, err = newRedactor([]string{filepath.Join(t.TempDir(), "missing.secrets")})
-	assert.Check(t, is.Equal(exitCode(err), ExitInvalid))
+	assert.Check(t, is.Equal(exitcode.Of(err), exitcode.Invalid))
 }
 
 type recordedLogs struct{ lines []string }
@@ -97,7 +99,7 @@ func TestRedactingBackendLogs(t *testing.T) {
 func TestRedactErrors(t *testing.T) {
 	root := &rootOptions{}
 	run := root.redactErrors(func(*cobra.Command, []string) error {
-		return withCode(ExitInvalid, errors.New("cannot parse err-secret-1"))
+		return exitcode.With(exitcode.Invalid, errors.New("cannot parse err-secret-1"))
 	})
 	err := run(nil, nil)
 	assert.Check(t, is.Error(err, "cannot parse err-secret-1"), "no redactor: unchanged")
@@ -106,6 +108,6 @@ func TestRedactErrors(t *testing.T) {
 	assert.NilError(t, err)
 	err = run(nil, nil)
 	assert.Check(t, is.Error(err, "cannot parse ********"))
-	assert.Check(t, is.Equal(exitCode(err), ExitInvalid))
+	assert.Check(t, is.Equal(exitcode.Of(err), exitcode.Invalid))
 	assert.Check(t, root.redactErrors(nil) == nil)
 }

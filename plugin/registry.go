@@ -13,6 +13,8 @@ import (
 
 	"github.com/docker/cli/cli/command"
 	clitypes "github.com/docker/cli/cli/config/types"
+
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
 // dockerHubAuthKey is where the Docker config keeps Docker Hub's
@@ -47,10 +49,10 @@ func newRegistryClient(dockerCli command.Cli, host string) (*registryClient, err
 	}
 	auth, err := dockerCli.ConfigFile().GetAuthConfig(key)
 	if err != nil {
-		return nil, withCode(ExitFailed, fmt.Errorf("cannot read the credentials for %s from the Docker config: %v\nRun 'docker login %s'", host, err, host))
+		return nil, exitcode.With(exitcode.Failed, fmt.Errorf("cannot read the credentials for %s from the Docker config: %v\nRun 'docker login %s'", host, err, host))
 	}
 	if auth.Username == "" && auth.Password == "" && auth.IdentityToken == "" && auth.RegistryToken == "" {
-		return nil, withCode(ExitFailed, fmt.Errorf("not logged in to %s: no credentials for it in the Docker config (%s)\nRun 'docker login %s' first", host, dockerCli.ConfigFile().Filename, host))
+		return nil, exitcode.With(exitcode.Failed, fmt.Errorf("not logged in to %s: no credentials for it in the Docker config (%s)\nRun 'docker login %s' first", host, dockerCli.ConfigFile().Filename, host))
 	}
 	scheme := "https"
 	if isLoopbackHost(host) {
@@ -82,14 +84,14 @@ func (r *registryClient) url(path string) string {
 func (r *registryClient) ping(ctx context.Context) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url("/v2/"), nil)
 	if err != nil {
-		return invalidf("invalid registry %q: %v\nCheck --registry (or PICATEST_REGISTRY, %s)", r.host, err, SettingsFile)
+		return exitcode.Invalidf("invalid registry %q: %v\nCheck --registry (or PICATEST_REGISTRY, %s)", r.host, err, SettingsFile)
 	}
 	resp, err := r.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return withCode(ExitFailed, fmt.Errorf("the registry %s cannot be reached: %v\nCheck that it is up and that --registry (or PICATEST_REGISTRY, %s) names it; nothing was built or pushed", r.host, err, SettingsFile))
+		return exitcode.With(exitcode.Failed, fmt.Errorf("the registry %s cannot be reached: %v\nCheck that it is up and that --registry (or PICATEST_REGISTRY, %s) names it; nothing was built or pushed", r.host, err, SettingsFile))
 	}
 	drain(resp)
 	switch resp.StatusCode {
@@ -97,7 +99,7 @@ func (r *registryClient) ping(ctx context.Context) error {
 		return nil // no authentication required
 	case http.StatusUnauthorized:
 	default:
-		return withCode(ExitFailed, fmt.Errorf("the registry %s answered %s to GET %s: is it a Docker registry?\nCheck --registry (or PICATEST_REGISTRY, %s)", r.host, resp.Status, req.URL, SettingsFile))
+		return exitcode.With(exitcode.Failed, fmt.Errorf("the registry %s answered %s to GET %s: is it a Docker registry?\nCheck --registry (or PICATEST_REGISTRY, %s)", r.host, resp.Status, req.URL, SettingsFile))
 	}
 	r.challenge = parseChallenge(resp.Header.Get("WWW-Authenticate"))
 	if r.challenge.scheme == "bearer" {
@@ -110,7 +112,7 @@ func (r *registryClient) ping(ctx context.Context) error {
 	req.SetBasicAuth(r.auth.Username, r.auth.Password)
 	resp, err = r.http.Do(req)
 	if err != nil {
-		return withCode(ExitFailed, fmt.Errorf("the registry %s cannot be reached: %v", r.host, err))
+		return exitcode.With(exitcode.Failed, fmt.Errorf("the registry %s cannot be reached: %v", r.host, err))
 	}
 	drain(resp)
 	return r.checkAuthStatus(resp)
@@ -121,9 +123,9 @@ func (r *registryClient) checkAuthStatus(resp *http.Response) error {
 	case http.StatusOK:
 		return nil
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return withCode(ExitFailed, fmt.Errorf("the registry %s refuses the credentials of the Docker config (%s)\nRun 'docker login %s' again with the right user and password", r.host, resp.Status, r.host))
+		return exitcode.With(exitcode.Failed, fmt.Errorf("the registry %s refuses the credentials of the Docker config (%s)\nRun 'docker login %s' again with the right user and password", r.host, resp.Status, r.host))
 	default:
-		return withCode(ExitFailed, fmt.Errorf("the registry %s answered %s while checking the credentials\nRun 'docker login %s' again, or check the registry", r.host, resp.Status, r.host))
+		return exitcode.With(exitcode.Failed, fmt.Errorf("the registry %s answered %s while checking the credentials\nRun 'docker login %s' again, or check the registry", r.host, resp.Status, r.host))
 	}
 }
 
@@ -132,7 +134,7 @@ func (r *registryClient) checkAuthStatus(resp *http.Response) error {
 func (r *registryClient) token(ctx context.Context, scope string) (string, error) {
 	realm := r.challenge.params["realm"]
 	if realm == "" {
-		return "", withCode(ExitFailed, fmt.Errorf("the registry %s asks for a token without a realm", r.host))
+		return "", exitcode.With(exitcode.Failed, fmt.Errorf("the registry %s asks for a token without a realm", r.host))
 	}
 	q := url.Values{}
 	if s := r.challenge.params["service"]; s != "" {
@@ -166,11 +168,11 @@ func (r *registryClient) token(ctx context.Context, scope string) (string, error
 		}
 	}
 	if err != nil {
-		return "", withCode(ExitFailed, fmt.Errorf("invalid token realm %q of the registry %s: %v", realm, r.host, err))
+		return "", exitcode.With(exitcode.Failed, fmt.Errorf("invalid token realm %q of the registry %s: %v", realm, r.host, err))
 	}
 	resp, err := r.http.Do(req)
 	if err != nil {
-		return "", withCode(ExitFailed, fmt.Errorf("the token service %s of the registry %s cannot be reached: %v", realm, r.host, err))
+		return "", exitcode.With(exitcode.Failed, fmt.Errorf("the token service %s of the registry %s cannot be reached: %v", realm, r.host, err))
 	}
 	defer drain(resp)
 	if err := r.checkAuthStatus(resp); err != nil {
@@ -181,7 +183,7 @@ func (r *registryClient) token(ctx context.Context, scope string) (string, error
 		AccessToken string `json:"access_token"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
-		return "", withCode(ExitFailed, fmt.Errorf("invalid answer of the token service of %s: %v", r.host, err))
+		return "", exitcode.With(exitcode.Failed, fmt.Errorf("invalid answer of the token service of %s: %v", r.host, err))
 	}
 	if body.Token == "" {
 		body.Token = body.AccessToken

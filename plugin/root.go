@@ -11,6 +11,8 @@ import (
 	"github.com/docker/cli/cli/command"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
 // Version and Commit are set at build time by install.sh (-ldflags -X).
@@ -122,12 +124,12 @@ says which of them it returns.`,
 			if len(args) == 0 {
 				return cmd.Help()
 			}
-			return invalidf("unknown command %q for \"docker picatest\"\nRun 'docker picatest --help' for the list of commands.", args[0])
+			return exitcode.Invalidf("unknown command %q for \"docker picatest\"\nRun 'docker picatest --help' for the list of commands.", args[0])
 		},
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return dockercli.StatusError{
-			StatusCode: ExitInvalid,
+			StatusCode: exitcode.Invalid,
 			Status:     fmt.Sprintf("%s\nSee 'docker %s --help'.", err, strings.TrimPrefix(c.CommandPath(), "docker ")),
 		}
 	})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
 
@@ -31,7 +32,7 @@ type infoClient interface {
 func checkTestHost(ctx context.Context, c infoClient, globs []string) (daemonName string, err error) {
 	for _, g := range globs {
 		if _, err := path.Match(strings.ToLower(g), ""); err != nil {
-			return "", invalidf("invalid test-host glob %q: %v\nFix PICATEST_TEST_HOSTS or `test-hosts:` in %s (path.Match syntax, e.g. \"*-test\")", g, err, SettingsFile)
+			return "", exitcode.Invalidf("invalid test-host glob %q: %v\nFix PICATEST_TEST_HOSTS or `test-hosts:` in %s (path.Match syntax, e.g. \"*-test\")", g, err, SettingsFile)
 		}
 	}
 	res, err := c.Info(ctx, client.InfoOptions{})
@@ -39,7 +40,7 @@ func checkTestHost(ctx context.Context, c infoClient, globs []string) (daemonNam
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
-		return "", withCode(ExitFailed, unreachableError(c, err))
+		return "", exitcode.With(exitcode.Failed, unreachableError(c, err))
 	}
 	info := res.Info
 	name := info.Name
@@ -59,7 +60,7 @@ func checkTestHost(ctx context.Context, c infoClient, globs []string) (daemonNam
 	if len(globs) > 0 {
 		globsText = strings.Join(globs, ", ")
 	}
-	return name, withCode(ExitRefused, fmt.Errorf(
+	return name, exitcode.With(exitcode.Refused, fmt.Errorf(
 		"refusing to run on Docker daemon %q: it is not a test host (its name matches none of the test-host globs (%s) and it lacks the label %s=true).\n"+
 			"If this is not the machine you meant, check DOCKER_HOST and the docker context (`docker context ls`).\n"+
 			"To allow this daemon: set PICATEST_TEST_HOSTS (comma-separated globs, e.g. PICATEST_TEST_HOSTS=%q) or `test-hosts:` in %s, "+
@@ -156,12 +157,12 @@ func checkOwner(ctx context.Context, c containerLister, project, me string, take
 		return current, nil
 	}
 	if other != nil {
-		return current, withCode(ExitRefused, fmt.Errorf("project %s is deployed by %s%s; ask them, or pass --takeover to replace their deployment",
+		return current, exitcode.With(exitcode.Refused, fmt.Errorf("project %s is deployed by %s%s; ask them, or pass --takeover to replace their deployment",
 			project, ownerName(other.Owner), deploymentDetails(*other)))
 	}
 	if len(foreign) > 0 {
 		sort.Strings(foreign)
-		return current, withCode(ExitRefused, fmt.Errorf("project %s is running containers not started by docker picatest (production or a manual test?): %s; "+
+		return current, exitcode.With(exitcode.Refused, fmt.Errorf("project %s is running containers not started by docker picatest (production or a manual test?): %s; "+
 			"stop them with `docker compose -p %s down`, or pass --takeover", project, listSome(foreign, 5), project))
 	}
 	return current, nil
@@ -231,7 +232,7 @@ func confirm(in io.Reader, out io.Writer, isTerminal, yes bool, question string)
 	}
 	q := strings.TrimSpace(question)
 	if !isTerminal {
-		return withCode(ExitRefused, fmt.Errorf("%q needs confirmation: pass -y/--yes to confirm (no terminal to ask)", q))
+		return exitcode.With(exitcode.Refused, fmt.Errorf("%q needs confirmation: pass -y/--yes to confirm (no terminal to ask)", q))
 	}
 	if _, err := fmt.Fprintf(out, "%s [y/N] ", q); err != nil {
 		return err
@@ -247,7 +248,7 @@ func confirm(in io.Reader, out io.Writer, isTerminal, yes bool, question string)
 	case "y", "yes":
 		return nil
 	}
-	return withCode(ExitRefused, fmt.Errorf("aborted: %q was not confirmed; run the command again and answer y, or pass -y/--yes", q))
+	return exitcode.With(exitcode.Refused, fmt.Errorf("aborted: %q was not confirmed; run the command again and answer y, or pass -y/--yes", q))
 }
 
 // confirmContext is confirm that returns ctx.Err() as soon as ctx is

@@ -15,6 +15,7 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
 
@@ -56,7 +57,7 @@ func TestCheckTestHost(t *testing.T) {
 				assert.NilError(t, err)
 				return
 			}
-			assert.Equal(t, exitCode(err), ExitRefused)
+			assert.Equal(t, exitcode.Of(err), exitcode.Refused)
 			msg := err.Error()
 			for _, want := range []string{
 				`"` + tc.info.Name + `"`,
@@ -76,7 +77,7 @@ func TestCheckTestHostUnreachable(t *testing.T) {
 	t.Setenv("DOCKER_HOST", "tcp://nowhere:2375")
 	c := fakeInfoClient{err: errors.New("Cannot connect to the Docker daemon at tcp://nowhere:2375. Is the docker daemon running?"), host: "tcp://nowhere:2375"}
 	_, err := checkTestHost(context.Background(), c, []string{"*-test"})
-	assert.Equal(t, exitCode(err), ExitFailed)
+	assert.Equal(t, exitcode.Of(err), exitcode.Failed)
 	msg := err.Error()
 	for _, want := range []string{"cannot reach the Docker engine at tcp://nowhere:2375", "Is the docker daemon running?", "Check DOCKER_HOST (tcp://nowhere:2375)", "docker context", "`docker info`"} {
 		assert.Check(t, is.Contains(msg, want))
@@ -92,7 +93,7 @@ func TestCheckTestHostCancelled(t *testing.T) {
 
 func TestCheckTestHostBadGlob(t *testing.T) {
 	_, err := checkTestHost(context.Background(), fakeInfoClient{info: system.Info{Name: "x-test"}}, []string{"*-test", "[x"})
-	assert.Equal(t, exitCode(err), ExitInvalid)
+	assert.Equal(t, exitcode.Of(err), exitcode.Invalid)
 	assert.Check(t, is.Contains(err.Error(), `"[x"`))
 }
 
@@ -142,7 +143,7 @@ func TestCheckOwner(t *testing.T) {
 	t.Run("other owner refused", func(t *testing.T) {
 		f := &fakeLister{items: []container.Summary{testContainer("app", alice), testContainer("db", alice)}}
 		got, err := checkOwner(context.Background(), f, "pad", "bob", false)
-		assert.Equal(t, exitCode(err), ExitRefused)
+		assert.Equal(t, exitcode.Of(err), exitcode.Refused)
 		msg := err.Error()
 		for _, want := range []string{
 			"project pad is deployed by alice (branch fix-smtp, commit 0123456, started ",
@@ -158,7 +159,7 @@ func TestCheckOwner(t *testing.T) {
 	t.Run("other owner among mine refused", func(t *testing.T) {
 		f := &fakeLister{items: []container.Summary{testContainer("app", alice), testContainer("db", bob)}}
 		_, err := checkOwner(context.Background(), f, "pad", "alice", false)
-		assert.Equal(t, exitCode(err), ExitRefused)
+		assert.Equal(t, exitcode.Of(err), exitcode.Refused)
 		assert.Check(t, is.Contains(err.Error(), "deployed by bob (branch main, commit fedcba9,"))
 	})
 
@@ -173,7 +174,7 @@ func TestCheckOwner(t *testing.T) {
 	t.Run("not started by picatest", func(t *testing.T) {
 		f := &fakeLister{items: []container.Summary{testContainer("web", nil), testContainer("app", nil)}}
 		got, err := checkOwner(context.Background(), f, "pad", "alice", false)
-		assert.Equal(t, exitCode(err), ExitRefused)
+		assert.Equal(t, exitcode.Of(err), exitcode.Refused)
 		assert.Check(t, got == nil)
 		assert.Check(t, is.Equal(err.Error(), "project pad is running containers not started by docker picatest (production or a manual test?): pad-app-1, pad-web-1; "+
 			"stop them with `docker compose -p pad down`, or pass --takeover"))
@@ -185,14 +186,14 @@ func TestCheckOwner(t *testing.T) {
 	t.Run("mine and not picatest", func(t *testing.T) {
 		f := &fakeLister{items: []container.Summary{testContainer("app", alice), testContainer("web", nil)}}
 		_, err := checkOwner(context.Background(), f, "pad", "alice", false)
-		assert.Equal(t, exitCode(err), ExitRefused)
+		assert.Equal(t, exitcode.Of(err), exitcode.Refused)
 		assert.Check(t, is.Contains(err.Error(), "not started by docker picatest"))
 	})
 
 	t.Run("list error", func(t *testing.T) {
 		f := &fakeLister{err: errors.New("boom")}
 		_, err := checkOwner(context.Background(), f, "pad", "alice", false)
-		assert.Equal(t, exitCode(err), ExitFailed)
+		assert.Equal(t, exitcode.Of(err), exitcode.Failed)
 		assert.Check(t, is.Contains(err.Error(), "cannot list the containers of project pad: boom"))
 	})
 }
@@ -211,16 +212,16 @@ func TestConfirm(t *testing.T) {
 		{name: "yes flag on a terminal", isTerminal: true, yes: true},
 		{name: "terminal y", in: "y\n", isTerminal: true, prompt: true},
 		{name: "terminal YES", in: " YES \r\n", isTerminal: true, prompt: true},
-		{name: "terminal n", in: "n\n", isTerminal: true, prompt: true, code: ExitRefused},
-		{name: "terminal empty line", in: "\n", isTerminal: true, prompt: true, code: ExitRefused},
-		{name: "terminal end of input", isTerminal: true, prompt: true, code: ExitRefused},
-		{name: "terminal other", in: "yeah\n", isTerminal: true, prompt: true, code: ExitRefused},
-		{name: "no terminal", in: "y\n", code: ExitRefused},
+		{name: "terminal n", in: "n\n", isTerminal: true, prompt: true, code: exitcode.Refused},
+		{name: "terminal empty line", in: "\n", isTerminal: true, prompt: true, code: exitcode.Refused},
+		{name: "terminal end of input", isTerminal: true, prompt: true, code: exitcode.Refused},
+		{name: "terminal other", in: "yeah\n", isTerminal: true, prompt: true, code: exitcode.Refused},
+		{name: "no terminal", in: "y\n", code: exitcode.Refused},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
 			err := confirm(strings.NewReader(tc.in), &out, tc.isTerminal, tc.yes, q)
-			assert.Check(t, is.Equal(exitCode(err), tc.code))
+			assert.Check(t, is.Equal(exitcode.Of(err), tc.code))
 			if tc.prompt {
 				assert.Check(t, strings.HasPrefix(out.String(), q+" [y/N] "), "prompt: %q", out.String())
 			} else {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v4"
+
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
 // SettingsFile is the name of picatest's own configuration file, looked up
@@ -140,7 +142,7 @@ func findSettingsFile(dir string) (string, error) {
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		} else if !errors.Is(err, os.ErrNotExist) {
-			return "", invalidf("cannot read %s: %v\nFix its permissions or remove it.", p, err)
+			return "", exitcode.Invalidf("cannot read %s: %v\nFix its permissions or remove it.", p, err)
 		}
 		parent := filepath.Dir(dir)
 		if root == "" || dir == root || parent == dir {
@@ -168,16 +170,16 @@ func gitRoot(dir string) string {
 func readSettingsFile(path string, s *Settings) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return invalidf("cannot read %s: %v\nFix its permissions or remove it.", path, err)
+		return exitcode.Invalidf("cannot read %s: %v\nFix its permissions or remove it.", path, err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(s); err != nil && !errors.Is(err, io.EOF) {
-		return invalidf("invalid %s: %v\nKnown keys: prod-domain, test-domain, registry, keep-hosts, test-hosts, proxy.", path, err)
+		return exitcode.Invalidf("invalid %s: %v\nKnown keys: prod-domain, test-domain, registry, keep-hosts, test-hosts, proxy.", path, err)
 	}
 	for name, v := range map[string]string{"prod-domain": s.ProdDomain, "test-domain": s.TestDomain, "registry": s.Registry} {
 		if v == "" {
-			return invalidf("invalid %s: %s is empty\nSet it or remove the key to use the default.", path, name)
+			return exitcode.Invalidf("invalid %s: %s is empty\nSet it or remove the key to use the default.", path, name)
 		}
 	}
 	return nil

@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/pflag"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
 func TestSettingsPrecedence(t *testing.T) {
@@ -77,7 +79,7 @@ func TestSettingsFileErrors(t *testing.T) {
 		var o settingsOptions
 		_, err := o.resolve(dir, func(string) string { return "" })
 		assert.Check(t, is.ErrorContains(err, want))
-		assert.Equal(t, exitCode(err), ExitInvalid)
+		assert.Equal(t, exitcode.Of(err), exitcode.Invalid)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/smoke"
 )
 
@@ -50,16 +51,16 @@ func prepareChecks(tp *testProject, opts checkOptions) (*checks, error) {
 	}
 	proxy, err := smoke.ParseProxy(tp.Settings.Proxy)
 	if err != nil {
-		return nil, invalidf("--proxy / PICATEST_PROXY: %v", err)
+		return nil, exitcode.Invalidf("--proxy / PICATEST_PROXY: %v", err)
 	}
 	c.proxy = proxy
 	if c.targets, err = smoke.Targets(tp.Project, tp.Settings.TestDomain); err != nil {
-		return nil, invalidf("%v", err)
+		return nil, exitcode.Invalidf("%v", err)
 	}
 	for name, s := range tp.Project.Services {
 		x, err := smoke.ServiceExtras(name, s)
 		if err != nil {
-			return nil, invalidf("%v", err)
+			return nil, exitcode.Invalidf("%v", err)
 		}
 		c.ignore[name] = x.LogIgnore
 	}
@@ -217,7 +218,7 @@ func checksError(r checkResult) error {
 	if svc == "" {
 		return nil
 	}
-	return withCode(ExitFailed, fmt.Errorf("test failed: service %s: %s\nThe deployment is left running for debugging: 'docker picatest logs %s', 'docker picatest status'; rerun the checks with 'docker picatest smoke'", svc, reason, svc))
+	return exitcode.With(exitcode.Failed, fmt.Errorf("test failed: service %s: %s\nThe deployment is left running for debugging: 'docker picatest logs %s', 'docker picatest status'; rerun the checks with 'docker picatest smoke'", svc, reason, svc))
 }
 
 // --- docker picatest smoke ------------------------------------------------
@@ -247,10 +248,10 @@ Exit codes: 0 all checks passed, 1 a check failed (or error lines with
   docker picatest smoke --strict --format json`,
 		RunE: adapt(func(ctx context.Context, args []string) error {
 			if opts.format != "text" && opts.format != "json" {
-				return invalidf("--format %q is not supported: use --format text or --format json", opts.format)
+				return exitcode.Invalidf("--format %q is not supported: use --format text or --format json", opts.format)
 			}
 			if opts.waitTimeout <= 0 {
-				return invalidf("--wait-timeout must be positive, e.g. --wait-timeout 1m")
+				return exitcode.Invalidf("--wait-timeout must be positive, e.g. --wait-timeout 1m")
 			}
 			return runSmoke(ctx, dockerCli, newBackend, root, opts, args)
 		}),
@@ -287,7 +288,7 @@ func runSmoke(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc
 		return err
 	}
 	if len(health) == 0 {
-		return withCode(ExitFailed, fmt.Errorf("project %s has no containers: start it with 'docker picatest up'", tp.Project.Name))
+		return exitcode.With(exitcode.Failed, fmt.Errorf("project %s has no containers: start it with 'docker picatest up'", tp.Project.Name))
 	}
 	res, err := c.run(ctx, dockerCli, tp.Project.Name, opts.waitTimeout, health)
 	if err != nil {

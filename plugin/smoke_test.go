@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/smoke"
 )
 
@@ -33,7 +34,7 @@ func TestCheckResultFailure(t *testing.T) {
 	if svc != "api" || reason != "smoke check http://b/: no-router (and 1 more failed checks)" {
 		t.Errorf("smoke failure first: %s %s", svc, reason)
 	}
-	if err := checksError(r); err == nil || exitCode(err) != ExitFailed {
+	if err := checksError(r); err == nil || exitcode.Of(err) != exitcode.Failed {
 		t.Errorf("exit code of %v", err)
 	}
 }

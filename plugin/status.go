@@ -16,6 +16,7 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/smoke"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
@@ -46,11 +47,11 @@ interrupted. Never 3: status only reads.`,
   docker picatest status --all`,
 		RunE: adapt(func(ctx context.Context, args []string) error {
 			if opts.format != "text" && opts.format != "json" {
-				return invalidf("--format %q is not supported: use --format text or --format json", opts.format)
+				return exitcode.Invalidf("--format %q is not supported: use --format text or --format json", opts.format)
 			}
 			if opts.all {
 				if len(args) > 0 {
-					return invalidf("--all shows every project and cannot be combined with service names: drop %s or --all", strings.Join(args, " "))
+					return exitcode.Invalidf("--all shows every project and cannot be combined with service names: drop %s or --all", strings.Join(args, " "))
 				}
 				return runStatusAll(ctx, dockerCli, newBackend, root, opts)
 			}

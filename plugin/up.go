@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/smoke"
 )
 
@@ -76,19 +77,19 @@ safety rule, 130 interrupted.`,
 // validate checks the flag combinations.
 func (o upOptions) validate() error {
 	if o.format != "text" && o.format != "json" {
-		return invalidf("--format %q is not supported: use --format text or --format json", o.format)
+		return exitcode.Invalidf("--format %q is not supported: use --format text or --format json", o.format)
 	}
 	if o.waitTimeout <= 0 {
-		return invalidf("--wait-timeout must be positive, e.g. --wait-timeout 5m")
+		return exitcode.Invalidf("--wait-timeout must be positive, e.g. --wait-timeout 5m")
 	}
 	if o.stable < 0 {
-		return invalidf("--stable cannot be negative: use --stable 0s to skip the stability window")
+		return exitcode.Invalidf("--stable cannot be negative: use --stable 0s to skip the stability window")
 	}
 	if o.follow && o.format == "json" {
-		return invalidf("--follow streams logs and cannot be combined with --format json: drop one of the two flags")
+		return exitcode.Invalidf("--follow streams logs and cannot be combined with --format json: drop one of the two flags")
 	}
 	if o.dryRun && o.follow {
-		return invalidf("--dry-run starts nothing to follow: drop --follow")
+		return exitcode.Invalidf("--dry-run starts nothing to follow: drop --follow")
 	}
 	return nil
 }
@@ -212,7 +213,7 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 		return err
 	}
 	if werr != nil {
-		return withCode(ExitFailed, fmt.Errorf("test failed: service %s: %s\nThe deployment is left running for debugging: 'docker picatest logs %s', 'docker picatest status'; 'docker picatest down' removes it", werr.Service, werr.Reason, werr.Service))
+		return exitcode.With(exitcode.Failed, fmt.Errorf("test failed: service %s: %s\nThe deployment is left running for debugging: 'docker picatest logs %s', 'docker picatest status'; 'docker picatest down' removes it", werr.Service, werr.Reason, werr.Service))
 	}
 	if err := checksError(report.checkResult); err != nil {
 		return err
@@ -330,7 +331,7 @@ func checkExternalNetworks(ctx context.Context, c client.APIClient, names []stri
 	if err != nil || len(missing) == 0 {
 		return err
 	}
-	return withCode(ExitFailed, fmt.Errorf("external network %s does not exist: start the service that creates it (Traefik creates %q on the test machine), or create it with 'docker network create %s'",
+	return exitcode.With(exitcode.Failed, fmt.Errorf("external network %s does not exist: start the service that creates it (Traefik creates %q on the test machine), or create it with 'docker network create %s'",
 		strings.Join(missing, ", "), missing[0], missing[0]))
 }
 
@@ -345,7 +346,7 @@ func checkExternalVolumes(ctx context.Context, c client.APIClient, names []strin
 	if err != nil || len(missing) == 0 {
 		return err
 	}
-	return withCode(ExitFailed, fmt.Errorf("external volume %s does not exist: run 'docker picatest up' without --no-reset, which re-creates the external volumes empty, or create it with 'docker volume create %s'",
+	return exitcode.With(exitcode.Failed, fmt.Errorf("external volume %s does not exist: run 'docker picatest up' without --no-reset, which re-creates the external volumes empty, or create it with 'docker volume create %s'",
 		strings.Join(missing, ", "), missing[0]))
 }
 
@@ -423,7 +424,7 @@ func pullImages(ctx context.Context, backend Backend, c client.APIClient, p *typ
 		warnings = append(warnings, fmt.Sprintf("could not pull %s (service %s), using the local image: %v", image, name, errs[i]))
 	}
 	if len(missing) > 0 {
-		return nil, withCode(ExitFailed, fmt.Errorf("image %s could not be pulled and is not present locally: check the image name and tag ('docker picatest check' finds untagged and latest images), the registry login ('docker login'), or build or load the image on this machine", strings.Join(missing, "; ")))
+		return nil, exitcode.With(exitcode.Failed, fmt.Errorf("image %s could not be pulled and is not present locally: check the image name and tag ('docker picatest check' finds untagged and latest images), the registry login ('docker login'), or build or load the image on this machine", strings.Join(missing, "; ")))
 	}
 	return warnings, nil
 }
