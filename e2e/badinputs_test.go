@@ -78,7 +78,7 @@ func TestBadInputs(t *testing.T) {
 					images = append(images, img)
 				}
 			}
-			p.cleanupEngine(nil, images...)
+			p.cleanupImages(images...)
 			if c.setup != nil {
 				c.setup(t, p, &c)
 			}

@@ -2,28 +2,121 @@ package e2e
 
 import (
 	"fmt"
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 
+	"go.yaml.in/yaml/v4"
 	"gotest.tools/v3/assert"
 )
 
-// cleanupEngine removes what a scenario may have left on the engine, before
-// and after the test: the Compose project, its external volumes, the
-// images it built.
-func (p *project) cleanupEngine(volumes []string, images ...string) {
+// cleanupProject removes what a run of p may have left on the engine: the
+// containers (with their anonymous volumes), networks and volumes labelled
+// with its Compose project name, the external volumes its testdata
+// declares, then the images given to cleanupImages. newProject runs it
+// before the test and after.
+func (p *project) cleanupProject() {
 	p.t.Helper()
-	clean := func() {
-		p.docker("compose", "-p", p.Name, "down", "-v", "--remove-orphans", "-t", "1")
-		for _, v := range volumes {
-			p.docker("volume", "rm", "-f", v)
+	run := p.outside()
+	remove := func(kind string, rm ...string) {
+		ids, r := run.listObjects(kind, "")
+		if r.ExitCode != 0 {
+			p.t.Logf("cleanup of project %s: %s", p.Name, r)
+			return
 		}
-		for _, img := range images {
-			p.docker("image", "rm", "-f", img)
+		if len(ids) == 0 {
+			return
+		}
+		if r := run.docker(append(rm, ids...)...); r.ExitCode != 0 {
+			p.t.Logf("cleanup of project %s: %s", p.Name, r)
 		}
 	}
-	clean()
-	p.t.Cleanup(clean)
+	remove("container", "rm", "--force", "--volumes")
+	remove("network", "network", "rm")
+	remove("volume", "volume", "rm", "--force")
+	for _, v := range p.externalVolumes {
+		run.docker("volume", "rm", "--force", v)
+	}
+	for _, img := range p.images {
+		run.docker("image", "rm", "--force", img)
+	}
+}
+
+// cleanupImages removes images (built or tagged by the test) now and after
+// the test, once the project's containers are gone.
+func (p *project) cleanupImages(images ...string) {
+	p.t.Helper()
+	run := p.outside()
+	for _, img := range images {
+		run.docker("image", "rm", "--force", img)
+	}
+	p.images = append(p.images, images...)
+}
+
+// outside is p's Compose project without p's folder and environment: its
+// docker commands run with the Docker config of the run, as the cleanup
+// needs after the test, when a Docker config of the project's own
+// (withDockerConfig) is gone.
+func (p *project) outside() *project {
+	return &project{t: p.t, Name: p.Name}
+}
+
+// composeExternalVolumes returns the names of the external volumes that the
+// YAML files under dir declare (top-level volumes with external: true),
+// with $COMPOSE_PROJECT_NAME replaced by project. A name holding any other
+// variable is left out, never guessed; a file that does not parse as a
+// Compose file is passed over.
+func composeExternalVolumes(dir, project string) []string {
+	var names []string
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return nil
+		case d.IsDir() && d.Name() == ".git":
+			return filepath.SkipDir
+		case !d.Type().IsRegular() || (filepath.Ext(path) != ".yaml" && filepath.Ext(path) != ".yml"):
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		var compose struct {
+			Volumes map[string]*struct {
+				Name     string `yaml:"name"`
+				External bool   `yaml:"external"`
+			} `yaml:"volumes"`
+		}
+		if yaml.Unmarshal(b, &compose) != nil {
+			return nil
+		}
+		for key, v := range compose.Volumes {
+			if v == nil || !v.External {
+				continue
+			}
+			name, known := v.Name, true
+			if name == "" {
+				name = key
+			}
+			name = os.Expand(name, func(k string) string {
+				if k == "COMPOSE_PROJECT_NAME" {
+					return project
+				}
+				known = false
+				return ""
+			})
+			if known && name != "" && !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+		return nil
+	})
+	sort.Strings(names)
+	return names
 }
 
 // listObjects runs `docker <kind> ls` (kind: container, network, volume or

@@ -1,7 +1,13 @@
 // Package e2e drives the built docker-picatest plugin through the docker
 // CLI, as a user does: the binary is installed in a temporary
 // DOCKER_CONFIG/cli-plugins, each scenario copies testdata/<TestName>/ into
-// a temporary folder and runs `docker picatest ...` there.
+// a temporary folder and runs `docker picatest ...` there. The framework
+// removes what each scenario's Compose project leaves on the engine,
+// before the test and after it (newProject).
+//
+// Files: framework*_test.go hold what the scenarios share (the run and the
+// projects, the engine, the registry, Traefik); every other file holds the
+// tests of one scenario and the helpers only they use.
 package e2e
 
 import (
@@ -111,6 +117,11 @@ type project struct {
 	Dir  string
 	Name string
 	Env  []string
+	// externalVolumes are the external volumes the scenario's Compose
+	// files declare, images those given to cleanupImages: cleanupProject
+	// removes them.
+	externalVolumes []string
+	images          []string
 }
 
 // projectName derives a Compose project name from the test name.
@@ -121,15 +132,25 @@ func projectName(t *testing.T) string {
 }
 
 // newProject copies testdata/<TestName>/ (or the folder given) into a
-// temporary git work tree and commits it.
+// temporary git work tree and commits it, as the Compose project named
+// after the test (projectName).
 func newProject(t *testing.T, testdata ...string) *project {
 	t.Helper()
-	skipShort(t)
-	src := filepath.Join("testdata", strings.SplitN(t.Name(), "/", 2)[0])
+	folder := strings.SplitN(t.Name(), "/", 2)[0]
 	if len(testdata) > 0 {
-		src = filepath.Join("testdata", testdata[0])
+		folder = testdata[0]
 	}
-	name := projectName(t)
+	return newProjectAs(t, projectName(t), folder)
+}
+
+// newProjectAs is newProject with the Compose project name given, for a
+// test that has more than one project. Whatever an earlier run of the
+// project left on the engine is removed before the test, and whatever the
+// test leaves is removed after it (cleanupProject): no test has to ask.
+func newProjectAs(t *testing.T, name, testdata string) *project {
+	t.Helper()
+	skipShort(t)
+	src := filepath.Join("testdata", testdata)
 	dir := filepath.Join(t.TempDir(), name)
 	assert.NilError(t, copyTree(src, dir))
 	p := &project{t: t, Dir: dir, Name: name, Env: []string{
@@ -138,6 +159,9 @@ func newProject(t *testing.T, testdata ...string) *project {
 		"USER=e2e-user",
 		"SUDO_USER=",
 	}}
+	p.externalVolumes = composeExternalVolumes(src, name)
+	p.cleanupProject()
+	t.Cleanup(p.cleanupProject)
 	p.git("init", "-q", "-b", "main")
 	p.git("add", "-A")
 	p.commit("-m", "scenario")

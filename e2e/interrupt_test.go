@@ -321,7 +321,6 @@ type intrUpSetup struct {
 var intrUpPhases = []intrUpPhase{
 	{name: "reset", prepare: func(t *testing.T, p *project) intrUpSetup {
 		// A previous deployment that takes 30 s to stop.
-		p.cleanupEngine(nil)
 		r := p.intrPicatest([]string{"SLOW_STOP=1"}, "up", "--yes", "--stable", "0s", "--no-smoke", "--progress", "quiet")
 		assert.Equal(t, r.ExitCode, 0, r)
 		web := p.containerOf("web")
@@ -336,7 +335,7 @@ var intrUpPhases = []intrUpPhase{
 		}
 	}},
 	{name: "build", prepare: func(t *testing.T, p *project) intrUpSetup {
-		p.cleanupEngine(nil, "picatest-e2e/"+p.Name+":1")
+		p.cleanupImages("picatest-e2e/" + p.Name + ":1")
 		return intrUpSetup{
 			slowEnv:   []string{"BUILD_SLEEP=" + intrSlow},
 			args:      []string{"--no-smoke"},
@@ -348,7 +347,7 @@ var intrUpPhases = []intrUpPhase{
 		// The image is local; its registry hangs.
 		registry := intrHang(t)
 		image := registry.addr + "/picatest-e2e/" + p.Name + ":1"
-		p.cleanupEngine(nil, image)
+		p.cleanupImages(image)
 		r := p.docker("tag", "picatest-test/app:1", image)
 		assert.Equal(t, r.ExitCode, 0, r)
 		return intrUpSetup{
@@ -360,7 +359,6 @@ var intrUpPhases = []intrUpPhase{
 		}
 	}},
 	{name: "start", prepare: func(t *testing.T, p *project) intrUpSetup {
-		p.cleanupEngine(nil)
 		return intrUpSetup{
 			slowEnv: []string{"DB_HEALTHY_AFTER=" + intrSlow + "s"},
 			args:    []string{"--no-smoke"},
@@ -374,7 +372,6 @@ var intrUpPhases = []intrUpPhase{
 		}
 	}},
 	{name: "wait", prepare: func(t *testing.T, p *project) intrUpSetup {
-		p.cleanupEngine(nil)
 		return intrUpSetup{
 			slowEnv: []string{"HEALTHY_AFTER=" + intrSlow + "s"},
 			args:    []string{"--no-smoke"},
@@ -387,7 +384,6 @@ var intrUpPhases = []intrUpPhase{
 		}
 	}},
 	{name: "smoke", prepare: func(t *testing.T, p *project) intrUpSetup {
-		p.cleanupEngine(nil)
 		proxy := intrHang(t)
 		return intrUpSetup{
 			args:     []string{"--proxy", proxy.addr},
@@ -695,7 +691,7 @@ func intrPush(t *testing.T, ph intrPushPhase, d intrDelivery) {
 	env := []string{"INTR_REGISTRY=" + reg.addr, "PICATEST_REGISTRY=" + reg.addr}
 	// Logged in to the proxy: credentials are per registry host.
 	p.withCredentials(reg.addr, registryUser, registryPassword)
-	p.cleanupEngine(nil, image)
+	p.cleanupImages(image)
 	cleanRegistry(t, repo, tag)
 	before := p.snapshot()
 

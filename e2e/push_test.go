@@ -36,7 +36,7 @@ func (p *project) pushImage() (ref, repo, tag string) {
 func pushScenario(t *testing.T) (*project, string) {
 	p := newProject(t, "TestPush")
 	image, repo, tag := p.pushImage()
-	p.cleanupEngine(nil, image)
+	p.cleanupImages(image)
 	cleanRegistry(t, repo, tag)
 	return p, image
 }

@@ -15,7 +15,7 @@ import (
 // Ctrl-C.
 func TestUpSafety(t *testing.T) {
 	p := newProject(t)
-	p.cleanupEngine([]string{p.Name + "_scratch"}, "picatest-e2e/safety-web:1")
+	p.cleanupImages("picatest-e2e/safety-web:1")
 	assert.Equal(t, p.docker("volume", "create", p.Name+"_scratch").ExitCode, 0)
 	before := p.snapshot()
 

@@ -141,7 +141,7 @@ func TestCycles(t *testing.T) {
 	p := newProject(t)
 	uploads := p.Name + "_uploads"
 	image := "picatest-e2e/cycles-web:1"
-	p.cleanupEngine([]string{uploads}, image)
+	p.cleanupImages(image)
 	tmp := t.TempDir() // TMPDIR of docker and of the plugin
 	p.Env = append(p.Env, "TMPDIR="+tmp)
 	assert.Equal(t, p.docker("volume", "create", uploads).ExitCode, 0)
@@ -205,7 +205,7 @@ func TestCycles(t *testing.T) {
 // error.
 func TestSecretsCanary(t *testing.T) {
 	p := newProject(t)
-	p.cleanupEngine(nil, "picatest-e2e/canary-web:1")
+	p.cleanupImages("picatest-e2e/canary-web:1")
 	canary := "picatest-canary-" + sharedRandom(t)
 	real := filepath.Join(p.Dir, "secrets", "app.secrets")
 	// The app prints LOG_LINES at start: one of them holds the canary and
@@ -348,10 +348,9 @@ func sharedRandom(t *testing.T) string {
 // <test>_<folder>, whose commands run as user.
 func sharedProject(t *testing.T, folder, user string) *project {
 	t.Helper()
-	p := newProject(t, filepath.Join("TestSharedMachine", folder))
-	p.Name += "_" + folder
+	p := newProjectAs(t, projectName(t)+"_"+folder, filepath.Join("TestSharedMachine", folder))
 	p.Env = append(p.Env, "USER="+user)
-	p.cleanupEngine(nil, "picatest-e2e/shared-"+folder+":1")
+	p.cleanupImages("picatest-e2e/shared-" + folder + ":1")
 	return p
 }
 

@@ -63,7 +63,6 @@ func (s smokeJSON) check(url string) (result string, status int, detail, health 
 func TestSmoke(t *testing.T) {
 	p := newProject(t)
 	requireTraefik(t)
-	p.cleanupEngine(nil)
 	p.Env = append(p.Env, "PICATEST_PROXY="+traefikHTTP)
 
 	start := time.Now()
@@ -165,7 +164,6 @@ func TestSmoke(t *testing.T) {
 func TestSmokeTiming(t *testing.T) {
 	p := newProject(t, "TestSmoke")
 	requireTraefik(t)
-	p.cleanupEngine(nil)
 	p.Env = append(p.Env, "PICATEST_PROXY="+traefikHTTP)
 	for i := range 3 {
 		r := p.picatest("up", "--yes", "--stable", "0s", "--format", "json", "--progress", "quiet", "web")

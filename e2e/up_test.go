@@ -19,7 +19,7 @@ func TestUp(t *testing.T) {
 	p.Env = append(p.Env, "PICATEST_PROXY="+traefikHTTPS) // smoke checks: the router has TLS
 	volume := p.Name + "_data"
 	image := "registry.picasoft.net/pica-pad-e2e:1.0"
-	p.cleanupEngine([]string{volume}, image)
+	p.cleanupImages(image)
 	before := p.snapshot()
 
 	// The external volume holds data before up.
@@ -114,7 +114,6 @@ func (p *project) putInVolume(volume, name, content string) {
 
 func TestUpUnhealthy(t *testing.T) {
 	p := newProject(t)
-	p.cleanupEngine(nil)
 	before := p.snapshot()
 	r := p.picatest("up", "--yes", "--wait-timeout", "60s")
 	assert.Equal(t, r.ExitCode, 1, r)
@@ -130,7 +129,6 @@ func TestUpUnhealthy(t *testing.T) {
 
 func TestUpCrashLoop(t *testing.T) {
 	p := newProject(t)
-	p.cleanupEngine(nil)
 	r := p.picatest("up", "--yes", "--wait-timeout", "2m")
 	assert.Equal(t, r.ExitCode, 1, r)
 	assert.Check(t, is.Contains(r.Stdout+r.Stderr, "crashy"))
@@ -138,7 +136,6 @@ func TestUpCrashLoop(t *testing.T) {
 
 func TestUpMissingNetwork(t *testing.T) {
 	p := newProject(t)
-	p.cleanupEngine(nil)
 	p.docker("network", "rm", "picatest-e2e-missing-network")
 	r := p.picatest("up", "--yes")
 	assert.Equal(t, r.ExitCode, 1, r)
@@ -149,7 +146,6 @@ func TestUpMissingNetwork(t *testing.T) {
 
 func TestUpMissingImage(t *testing.T) {
 	p := newProject(t)
-	p.cleanupEngine(nil)
 	r := p.picatest("up", "--yes")
 	assert.Equal(t, r.ExitCode, 1, r)
 	assert.Check(t, is.Contains(r.Stderr, "picatest-e2e/absent-image:1"))
