@@ -2,11 +2,7 @@ package plugin
 
 import (
 	"context"
-	"fmt"
-	"maps"
 	"os"
-	"slices"
-	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/cli/cli/command"
@@ -14,8 +10,8 @@ import (
 	"github.com/docker/compose/v5/cmd/prompt"
 	"github.com/docker/compose/v5/pkg/api"
 	"github.com/docker/compose/v5/pkg/compose"
-	"github.com/moby/moby/client/pkg/versions"
 
+	"github.com/picasoft/docker-picatest/internal/engine"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
@@ -67,7 +63,7 @@ type apiVersioner interface {
 }
 
 // engineFeatureGuard is a Backend whose Up first refuses a project that
-// uses a feature the engine's API version lacks (see engineFeatureError):
+// uses a feature the engine's API version lacks (see engine.FeatureError):
 // Compose finds out only when it creates the containers, after it has
 // created the networks.
 type engineFeatureGuard struct {
@@ -80,53 +76,11 @@ func (g engineFeatureGuard) Up(ctx context.Context, project *types.Project, opti
 	// An engine that cannot be asked fails the Up itself, with Compose's
 	// own message.
 	if version, err := g.versioner.RuntimeAPIVersion(ctx); err == nil {
-		if err := engineFeatureError(project, version, os.Getenv("DOCKER_API_VERSION")); err != nil {
+		if err := engine.FeatureError(project, version, os.Getenv("DOCKER_API_VERSION")); err != nil {
 			return err
 		}
 	}
 	return g.Backend.Up(ctx, project, options)
-}
-
-// engineFeature is a Compose feature that Compose refuses below an Engine
-// API version.
-type engineFeature struct {
-	apiVersion, engine string
-}
-
-var (
-	// featureInterfaceName is networks.<net>.interface_name of a service.
-	featureInterfaceName = engineFeature{apiVersion: "1.49", engine: "28.1"}
-	// featureImageVolume is a volume of type image.
-	featureImageVolume = engineFeature{apiVersion: "1.48", engine: "28.0"}
-)
-
-// engineFeatureError returns an error (exit 1) naming each use in p of a
-// feature that Compose refuses with the negotiated API version, nil when
-// there is none. pinned is DOCKER_API_VERSION.
-func engineFeatureError(p *types.Project, version, pinned string) error {
-	var uses []string
-	for _, name := range p.ServiceNames() {
-		svc := p.Services[name]
-		for _, net := range slices.Sorted(maps.Keys(svc.Networks)) {
-			if cfg := svc.Networks[net]; cfg != nil && cfg.InterfaceName != "" && versions.LessThan(version, featureInterfaceName.apiVersion) {
-				uses = append(uses, fmt.Sprintf("service %s: interface_name on network %s needs Docker Engine %s or later (API %s)", name, net, featureInterfaceName.engine, featureInterfaceName.apiVersion))
-			}
-		}
-		for _, v := range svc.Volumes {
-			if v.Type == types.VolumeTypeImage && versions.LessThan(version, featureImageVolume.apiVersion) {
-				uses = append(uses, fmt.Sprintf("service %s: the volume of type image at %s needs Docker Engine %s or later (API %s)", name, v.Target, featureImageVolume.engine, featureImageVolume.apiVersion))
-			}
-		}
-	}
-	if len(uses) == 0 {
-		return nil
-	}
-	const upgrade = "the Docker Engine of the test machine, or leave these out of the test with an override file ('docker picatest -f compose.yaml -f test.override.yaml up')"
-	next := "Upgrade " + upgrade
-	if pinned != "" {
-		next = fmt.Sprintf("Unset DOCKER_API_VERSION (%s), or upgrade %s", pinned, upgrade)
-	}
-	return exitcode.With(exitcode.Failed, fmt.Errorf("the Docker engine speaks API %s, too old for the project; nothing was created:\n  %s\n%s", version, strings.Join(uses, "\n  "), next))
 }
 
 // progressModes are the values of --progress, as in Compose.

@@ -15,6 +15,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/picasoft/docker-picatest/internal/composetest"
+	"github.com/picasoft/docker-picatest/internal/engine"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
@@ -91,36 +92,6 @@ func TestCheckTestHostAPIVersionRefused(t *testing.T) {
 	assert.Check(t, is.Contains(err.Error(), "Set DOCKER_API_VERSION to a version the engine supports, or upgrade the Docker Engine"))
 }
 
-func TestEngineFeatureError(t *testing.T) {
-	p := composetest.Load(t, `
-services:
-  web:
-    image: nginx:1.25
-    networks:
-      back:
-        interface_name: eth7
-      front: {}
-  db:
-    image: postgres:12
-networks:
-  back: {}
-  front: {}
-`, nil)
-	err := engineFeatureError(p, "1.41", "")
-	assert.Equal(t, exitcode.Of(err), exitcode.Failed)
-	for _, want := range []string{"API 1.41", "nothing was created", "service web: interface_name on network back needs Docker Engine 28.1 or later (API 1.49)", "Upgrade the Docker Engine", "override file"} {
-		assert.Check(t, is.Contains(err.Error(), want))
-	}
-	assert.Check(t, !strings.Contains(err.Error(), "DOCKER_API_VERSION"))
-
-	err = engineFeatureError(p, "1.41", "1.41")
-	assert.Check(t, is.Contains(err.Error(), "Unset DOCKER_API_VERSION (1.41)"))
-
-	assert.NilError(t, engineFeatureError(p, "1.49", ""), "a recent engine runs it")
-	plain := composetest.Load(t, "services:\n  web:\n    image: nginx:1.25\n", nil)
-	assert.NilError(t, engineFeatureError(plain, "1.24", ""), "nothing gated is used")
-}
-
 func TestInvalidImageReferenceIsInvalidInput(t *testing.T) {
 	b := &fakeBackend{project: composetest.Load(t, "services:\n  web:\n    image: Picatest/App:1\n  ok:\n    image: nginx:1.25\n", nil)}
 	stdout, stderr, code := run(t, b, "config")
@@ -172,7 +143,7 @@ func TestAdviseUnreachable(t *testing.T) {
 	assert.Check(t, is.Contains(err.Error(), "cannot reach the Docker engine"))
 	assert.Check(t, is.Contains(err.Error(), "Check DOCKER_HOST"))
 
-	advised := exitcode.With(exitcode.Failed, unreachableError(nil, pingErr))
+	advised := exitcode.With(exitcode.Failed, engine.UnreachableError(nil, pingErr))
 	assert.Equal(t, adviseUnreachable(advised), advised, "advised twice")
 	other := errors.New("no such service")
 	assert.Equal(t, adviseUnreachable(other), other)

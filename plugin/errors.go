@@ -13,6 +13,7 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 
+	"github.com/picasoft/docker-picatest/internal/engine"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
@@ -39,13 +40,13 @@ func adapt(fn runFunc) func(cmd *cobra.Command, args []string) error {
 }
 
 // adviseUnreachable says what to do when a command could not reach the
-// engine, unless the error says it already (preflight's unreachableError).
+// engine, unless the error says it already (engine.UnreachableError).
 func adviseUnreachable(err error) error {
-	var advised engineUnreachable
+	var advised engine.Unreachable
 	if err == nil || !client.IsErrConnectionFailed(err) || errors.As(err, &advised) {
 		return err
 	}
-	return exitcode.With(exitcode.Failed, unreachableError(nil, err))
+	return exitcode.With(exitcode.Failed, engine.UnreachableError(nil, err))
 }
 
 // surfaceStatus returns err as a StatusError carrying err's whole message

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"sort"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/picasoft/docker-picatest/internal/engine"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
@@ -40,7 +40,7 @@ func checkTestHost(ctx context.Context, c infoClient, globs []string) (daemonNam
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
-		return "", exitcode.With(exitcode.Failed, unreachableError(c, err))
+		return "", exitcode.With(exitcode.Failed, engine.UnreachableError(c, err))
 	}
 	info := res.Info
 	name := info.Name
@@ -66,41 +66,6 @@ func checkTestHost(ctx context.Context, c infoClient, globs []string) (daemonNam
 			"To allow this daemon: set PICATEST_TEST_HOSTS (comma-separated globs, e.g. PICATEST_TEST_HOSTS=%q) or `test-hosts:` in %s, "+
 			"or add `\"labels\": [\"%s=true\"]` to /etc/docker/daemon.json on that machine and restart dockerd",
 		name, globsText, testlabels.TestHost, name, SettingsFile, testlabels.TestHost))
-}
-
-// engineUnreachable is an error of unreachableError: it already says what
-// to do.
-type engineUnreachable struct{ error }
-
-func (e engineUnreachable) Unwrap() error { return e.error }
-
-// unreachableError explains that the engine could not be reached, or that
-// it answered but refuses the API version of the request, and what to do.
-// c may be nil.
-func unreachableError(c infoClient, err error) error {
-	where := ""
-	if h, ok := c.(interface{ DaemonHost() string }); ok && h.DaemonHost() != "" {
-		where = " at " + h.DaemonHost()
-	}
-	env := "not set"
-	if v := os.Getenv("DOCKER_HOST"); v != "" {
-		env = v
-	}
-	if msg := err.Error(); strings.Contains(msg, "client version") && (strings.Contains(msg, "too old") || strings.Contains(msg, "too new")) {
-		// The engine answered: it refuses the API version of the request.
-		if v := os.Getenv("DOCKER_API_VERSION"); v != "" {
-			return engineUnreachable{fmt.Errorf("the Docker engine%s refuses the API version %s asked by DOCKER_API_VERSION: %w\n"+
-				"Unset DOCKER_API_VERSION, so that the client negotiates a version the engine supports, or set it within the range the engine names", where, v, err)}
-		}
-		return engineUnreachable{fmt.Errorf("the Docker engine%s refuses the API version of this client: %w\n"+
-			"Set DOCKER_API_VERSION to a version the engine supports, or upgrade the Docker Engine", where, err)}
-	}
-	dctx := "`docker context ls`"
-	if v := os.Getenv("DOCKER_CONTEXT"); v != "" {
-		dctx = "DOCKER_CONTEXT=" + v + ", " + dctx
-	}
-	return engineUnreachable{fmt.Errorf("cannot reach the Docker engine%s: %w\n"+
-		"Check DOCKER_HOST (%s) and the docker context (%s, `--context`), then check that `docker info` works", where, err, env, dctx)}
 }
 
 // containerLister is the part of the moby client the owner check needs.
