@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/gitrepo"
 	"github.com/picasoft/docker-picatest/smoke"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
 	"github.com/picasoft/docker-picatest/transforms/verify"
@@ -172,13 +172,7 @@ type gitChecker interface {
 type gitRepoChecker struct{}
 
 func (gitRepoChecker) status(path string) (inRepo, tracked, ignored bool) {
-	dir := filepath.Dir(path)
-	if git(dir, "rev-parse", "--is-inside-work-tree") != "true" {
-		return false, false, false
-	}
-	tracked = exec.Command("git", "-C", dir, "ls-files", "--error-unmatch", "--", path).Run() == nil
-	ignored = exec.Command("git", "-C", dir, "check-ignore", "-q", "--", path).Run() == nil
-	return true, tracked, ignored
+	return gitrepo.FileStatus(path)
 }
 
 // checkProject returns the findings on p (unlocated, unsorted).

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/gitrepo"
 	"github.com/picasoft/docker-picatest/transforms"
 	"github.com/picasoft/docker-picatest/transforms/configfiles"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
@@ -194,55 +194,13 @@ func checkImageReferences(p *types.Project) error {
 
 // testLabelsFor returns the test labels of a run started now from dir.
 func testLabelsFor(dir string, now time.Time) testlabels.Labels {
-	branch, commit := gitHead(dir)
+	branch, commit := gitrepo.Head(dir)
 	return testlabels.Labels{
 		Owner:   currentOwner(),
 		Branch:  branch,
 		Commit:  commit,
 		Started: now,
 	}
-}
-
-// gitHead returns the branch and commit checked out in dir's work tree,
-// reading .git directly in the common case (a plain repository, loose or
-// packed refs) and asking git otherwise; "" when dir is not in a work tree.
-func gitHead(dir string) (branch, commit string) {
-	root := gitRoot(dir)
-	if root == "" {
-		return "", ""
-	}
-	gitDir := filepath.Join(root, ".git")
-	head, err := os.ReadFile(filepath.Join(gitDir, "HEAD"))
-	if err != nil {
-		return git(dir, "rev-parse", "--abbrev-ref", "HEAD"), git(dir, "rev-parse", "HEAD")
-	}
-	ref, symbolic := strings.CutPrefix(strings.TrimSpace(string(head)), "ref: ")
-	if !symbolic {
-		return "HEAD", ref
-	}
-	branch = strings.TrimPrefix(ref, "refs/heads/")
-	if b, err := os.ReadFile(filepath.Join(gitDir, filepath.FromSlash(ref))); err == nil {
-		return branch, strings.TrimSpace(string(b))
-	}
-	if packed, err := os.ReadFile(filepath.Join(gitDir, "packed-refs")); err == nil {
-		for _, line := range strings.Split(string(packed), "\n") {
-			if sha, name, ok := strings.Cut(strings.TrimSpace(line), " "); ok && name == ref {
-				return branch, sha
-			}
-		}
-	}
-	// A branch without commits yet, or a layout we do not read: ask git.
-	return branch, git(dir, "rev-parse", "--verify", "--quiet", "HEAD")
-}
-
-// git runs a read-only git command in dir and returns its trimmed output,
-// or "" when dir is not in a git work tree or git is missing.
-func git(dir string, args ...string) string {
-	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
 }
 
 // serviceNames lists the services of p for error messages.

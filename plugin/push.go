@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"text/tabwriter"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/gitrepo"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
 
@@ -202,7 +202,7 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 	}
 
 	// (b) A clean git tree; the commit pushed.
-	commit, dirty, err := gitState(p.WorkingDir)
+	commit, dirty, err := gitrepo.State(p.WorkingDir)
 	switch {
 	case err != nil && !opts.allowDirty:
 		return exitcode.With(exitcode.Refused, fmt.Errorf("%v\nPush from a git work tree, so that the image matches a commit, or use --allow-dirty", err))
@@ -292,27 +292,6 @@ func checkLocalImages(ctx context.Context, dockerCli command.Cli, targets []push
 		}
 	}
 	return nil
-}
-
-// gitState returns the commit of dir's work tree and the files under dir
-// that are modified, staged or untracked (ignored files excluded).
-func gitState(dir string) (string, []string, error) {
-	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
-	if err != nil {
-		return "", nil, fmt.Errorf("%s is not in a git work tree with a commit (git rev-parse HEAD failed)", dir)
-	}
-	commit := strings.TrimSpace(string(out))
-	out, err = exec.Command("git", "-C", dir, "status", "--porcelain", "--untracked-files=all", "--", ".").Output()
-	if err != nil {
-		return commit, nil, fmt.Errorf("git status failed in %s: %v", dir, err)
-	}
-	var dirty []string
-	for _, line := range strings.Split(string(out), "\n") {
-		if strings.TrimSpace(line) != "" {
-			dirty = append(dirty, line)
-		}
-	}
-	return commit, dirty, nil
 }
 
 // imageDigest returns the digest of a pushed image: the registry's own

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/gitrepo"
 )
 
 // SettingsFile is the name of picatest's own configuration file, looked up
@@ -136,7 +137,7 @@ func findSettingsFile(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	root := gitRoot(dir)
+	root := gitrepo.Root(dir)
 	for {
 		p := filepath.Join(dir, SettingsFile)
 		if _, err := os.Stat(p); err == nil {
@@ -147,21 +148,6 @@ func findSettingsFile(dir string) (string, error) {
 		parent := filepath.Dir(dir)
 		if root == "" || dir == root || parent == dir {
 			return "", nil
-		}
-		dir = parent
-	}
-}
-
-// gitRoot returns the closest directory at or above dir holding a .git
-// entry, or "" if there is none.
-func gitRoot(dir string) string {
-	for {
-		if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
 		}
 		dir = parent
 	}

@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -81,33 +80,4 @@ func TestSettingsFileErrors(t *testing.T) {
 		assert.Check(t, is.ErrorContains(err, want))
 		assert.Equal(t, exitcode.Of(err), exitcode.Invalid)
 	}
-}
-
-func TestGitHeadMatchesGit(t *testing.T) {
-	dir := t.TempDir()
-	run := func(args ...string) {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		out, err := cmd.CombinedOutput()
-		assert.NilError(t, err, string(out))
-	}
-	run("init", "-q", "-b", "feature/x")
-	branch, commit := gitHead(dir)
-	assert.Equal(t, branch, "feature/x")
-	assert.Equal(t, commit, "")
-	assert.NilError(t, os.WriteFile(filepath.Join(dir, "f"), []byte("x"), 0o644))
-	run("add", "f")
-	run("-c", "user.email=a@b.invalid", "-c", "user.name=a", "commit", "-q", "-m", "m")
-	want := git(dir, "rev-parse", "HEAD")
-	branch, commit = gitHead(filepath.Join(dir))
-	assert.Equal(t, branch, "feature/x")
-	assert.Equal(t, commit, want)
-	run("pack-refs", "--all")
-	branch, commit = gitHead(dir)
-	assert.Equal(t, branch, "feature/x")
-	assert.Equal(t, commit, want)
-	run("checkout", "-q", "--detach")
-	branch, commit = gitHead(dir)
-	assert.Equal(t, branch, "HEAD")
-	assert.Equal(t, commit, want)
 }
