@@ -27,8 +27,6 @@ type fakeEngine struct {
 	logs   map[string][]byte
 	events chan events.Message
 	errs   chan error
-	listed chan struct{} // closed after the first ContainerList
-	once   sync.Once
 }
 
 func newFake() *fakeEngine {
@@ -37,7 +35,6 @@ func newFake() *fakeEngine {
 		logs:   map[string][]byte{},
 		events: make(chan events.Message),
 		errs:   make(chan error, 1),
-		listed: make(chan struct{}),
 	}
 }
 
@@ -86,7 +83,6 @@ func (f *fakeEngine) emit(t *testing.T, id string, action events.Action, at time
 func (f *fakeEngine) ContainerList(ctx context.Context, o client.ContainerListOptions) (client.ContainerListResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	defer f.once.Do(func() { close(f.listed) })
 	if !o.All || !o.Filters["label"][labelProject+"=p"] {
 		return client.ContainerListResult{}, errors.New("fake: want All and the project label filter")
 	}
@@ -134,17 +130,28 @@ type result struct {
 	err    error
 }
 
-// start runs Wait in the background and waits for its first list.
+// start runs Wait in the background and waits for the end of its first
+// list: its first Progress call, once the listed containers are inspected
+// (a test that changes a container before that would race the inspect).
 func start(t *testing.T, ctx context.Context, f *fakeEngine, opts WaitOptions) <-chan result {
 	t.Helper()
 	opts.Project = "p"
+	listed := make(chan struct{})
+	var once sync.Once
+	progress := opts.Progress
+	opts.Progress = func(s ServiceState) {
+		once.Do(func() { close(listed) })
+		if progress != nil {
+			progress(s)
+		}
+	}
 	done := make(chan result, 1)
 	go func() {
 		s, err := Wait(ctx, f, opts)
 		done <- result{s, err}
 	}()
 	select {
-	case <-f.listed:
+	case <-listed:
 	case r := <-done:
 		done <- r
 	}
