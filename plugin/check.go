@@ -18,6 +18,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/gitrepo"
+	"github.com/picasoft/docker-picatest/internal/settings"
 	"github.com/picasoft/docker-picatest/smoke"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
 	"github.com/picasoft/docker-picatest/transforms/verify"
@@ -176,7 +177,7 @@ func (gitRepoChecker) status(path string) (inRepo, tracked, ignored bool) {
 }
 
 // checkProject returns the findings on p (unlocated, unsorted).
-func checkProject(p *types.Project, s Settings, g gitChecker) []finding {
+func checkProject(p *types.Project, s settings.Settings, g gitChecker) []finding {
 	var out []finding
 	add := func(f finding) { out = append(out, f) }
 	for _, name := range p.ServiceNames() {
@@ -188,7 +189,7 @@ func checkProject(p *types.Project, s Settings, g gitChecker) []finding {
 	return out
 }
 
-func checkImage(name string, svc types.ServiceConfig, s Settings, add func(finding)) {
+func checkImage(name string, svc types.ServiceConfig, s settings.Settings, add func(finding)) {
 	if svc.Image == "" {
 		if svc.Build != nil {
 			add(finding{Severity: severityWarning, Rule: "build-without-image", Service: name,
@@ -223,7 +224,7 @@ func checkImage(name string, svc types.ServiceConfig, s Settings, add func(findi
 	if svc.Build != nil && !underRegistry(named, s.Registry) {
 		add(finding{Severity: severityError, Rule: "build-image-registry", Service: name,
 			Message: fmt.Sprintf("service %s is built but its image %s is not under the registry %s", name, svc.Image, s.Registry),
-			Hint:    fmt.Sprintf("name it %s/%s:<version>, or set the registry (--registry, PICATEST_REGISTRY, %s)", s.Registry, lastPathElem(named), SettingsFile),
+			Hint:    fmt.Sprintf("name it %s/%s:<version>, or set the registry (--registry, PICATEST_REGISTRY, %s)", s.Registry, lastPathElem(named), settings.File),
 			path:    []string{"services", name, "image"}})
 	}
 }
@@ -248,7 +249,7 @@ func isTraefikRouted(svc types.ServiceConfig) bool {
 	return (!set || enable != "false") && len(verify.TraefikRules(svc.Labels)) > 0
 }
 
-func checkTraefik(p *types.Project, name string, svc types.ServiceConfig, s Settings, add func(finding)) {
+func checkTraefik(p *types.Project, name string, svc types.ServiceConfig, s settings.Settings, add func(finding)) {
 	if !isTraefikRouted(svc) {
 		return
 	}
@@ -276,7 +277,7 @@ func checkTraefik(p *types.Project, name string, svc types.ServiceConfig, s Sett
 			case len(smoke.UnderDomain([]string{h}, s.ProdDomain)) == 0:
 				add(finding{Severity: severityWarning, Rule: "traefik-foreign-host", Service: name,
 					Message: fmt.Sprintf("service %s: Traefik rule %s routes %s, not under the production domain %s", name, k, h, s.ProdDomain),
-					Hint:    fmt.Sprintf("use a host under %s (or set --prod-domain, PICATEST_PROD_DOMAIN, %s); this host is not rewritten for the test machine", s.ProdDomain, SettingsFile),
+					Hint:    fmt.Sprintf("use a host under %s (or set --prod-domain, PICATEST_PROD_DOMAIN, %s); this host is not rewritten for the test machine", s.ProdDomain, settings.File),
 					path:    []string{"services", name, "labels", k}})
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/docker/cli/cli/command"
 
+	"github.com/picasoft/docker-picatest/internal/settings"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
 
@@ -33,7 +34,7 @@ func lockWait() time.Duration {
 // guardDestructive runs the safety rules of SPEC §5 before a command that
 // starts, replaces or removes containers or volumes: test-host guard, lock,
 // owner. The caller must call release when done.
-func guardDestructive(ctx context.Context, dockerCli command.Cli, settings Settings, project, cmdline string, takeover bool) (release func(), err error) {
+func guardDestructive(ctx context.Context, dockerCli command.Cli, settings settings.Settings, project, cmdline string, takeover bool) (release func(), err error) {
 	apiClient := dockerCli.Client()
 	daemon, err := checkTestHost(ctx, apiClient, settings.TestHosts)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/gitrepo"
+	"github.com/picasoft/docker-picatest/internal/settings"
 	"github.com/picasoft/docker-picatest/transforms"
 	"github.com/picasoft/docker-picatest/transforms/configfiles"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
@@ -38,7 +39,7 @@ type testProject struct {
 	// Files are the config files that reach the containers rewritten.
 	Files []configfiles.File
 	// Settings are the resolved picatest settings.
-	Settings Settings
+	Settings settings.Settings
 	// Redact hides the values of the real secrets files still in use.
 	Redact *redactor
 	// RedactAll also hides the values of the real secrets files replaced
@@ -78,7 +79,7 @@ func (o *rootOptions) loadTestProject(ctx context.Context, backend Backend, lo l
 	}
 	rw, err := testurls.New(settings.ProdDomain, settings.TestDomain, settings.NeverRewritten()...)
 	if err != nil {
-		return nil, exitcode.Invalidf("%v\nCheck --prod-domain and --test-domain (or PICATEST_PROD_DOMAIN, PICATEST_TEST_DOMAIN, %s).", err, SettingsFile)
+		return nil, exitcode.Invalidf("%v\nCheck --prod-domain and --test-domain (or PICATEST_PROD_DOMAIN, PICATEST_TEST_DOMAIN, %s).", err, settings.File)
 	}
 
 	tp := &testProject{Settings: settings}
@@ -253,11 +254,11 @@ func locateYAMLError(files []string) string {
 // act on a deployment by name (down, status, logs): its name, its directory
 // and picatest's settings. With -p and no Compose file it does not need the
 // Compose file at all.
-func (o *rootOptions) loadNameAndSettings(ctx context.Context, backend Backend) (*types.Project, Settings, error) {
+func (o *rootOptions) loadNameAndSettings(ctx context.Context, backend Backend) (*types.Project, settings.Settings, error) {
 	p, err := backend.LoadProject(ctx, o.projectLoadOptions(nil, cli.WithoutEnvironmentResolution, cli.WithDiscardEnvFile))
 	if err != nil {
 		if o.ProjectName == "" || len(o.ConfigPaths) > 0 {
-			return nil, Settings{}, loadError(err, o.composeFiles())
+			return nil, settings.Settings{}, loadError(err, o.composeFiles())
 		}
 		dir := o.ProjectDir
 		if dir == "" {

@@ -15,6 +15,7 @@ import (
 	clitypes "github.com/docker/cli/cli/config/types"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/settings"
 )
 
 // dockerHubAuthKey is where the Docker config keeps Docker Hub's
@@ -84,14 +85,14 @@ func (r *registryClient) url(path string) string {
 func (r *registryClient) ping(ctx context.Context) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url("/v2/"), nil)
 	if err != nil {
-		return exitcode.Invalidf("invalid registry %q: %v\nCheck --registry (or PICATEST_REGISTRY, %s)", r.host, err, SettingsFile)
+		return exitcode.Invalidf("invalid registry %q: %v\nCheck --registry (or PICATEST_REGISTRY, %s)", r.host, err, settings.File)
 	}
 	resp, err := r.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return exitcode.With(exitcode.Failed, fmt.Errorf("the registry %s cannot be reached: %v\nCheck that it is up and that --registry (or PICATEST_REGISTRY, %s) names it; nothing was built or pushed", r.host, err, SettingsFile))
+		return exitcode.With(exitcode.Failed, fmt.Errorf("the registry %s cannot be reached: %v\nCheck that it is up and that --registry (or PICATEST_REGISTRY, %s) names it; nothing was built or pushed", r.host, err, settings.File))
 	}
 	drain(resp)
 	switch resp.StatusCode {
@@ -99,7 +100,7 @@ func (r *registryClient) ping(ctx context.Context) error {
 		return nil // no authentication required
 	case http.StatusUnauthorized:
 	default:
-		return exitcode.With(exitcode.Failed, fmt.Errorf("the registry %s answered %s to GET %s: is it a Docker registry?\nCheck --registry (or PICATEST_REGISTRY, %s)", r.host, resp.Status, req.URL, SettingsFile))
+		return exitcode.With(exitcode.Failed, fmt.Errorf("the registry %s answered %s to GET %s: is it a Docker registry?\nCheck --registry (or PICATEST_REGISTRY, %s)", r.host, resp.Status, req.URL, settings.File))
 	}
 	r.challenge = parseChallenge(resp.Header.Get("WWW-Authenticate"))
 	if r.challenge.scheme == "bearer" {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/settings"
 )
 
 // Version and Commit are set at build time by install.sh (-ldflags -X).
@@ -84,7 +85,7 @@ func (o *projectOptions) addFlags(f *pflag.FlagSet, fileShorthand bool) {
 	if o.files == nil {
 		o.files = newListFlag(&o.ConfigPaths, nil)
 		o.profiles = newListFlag(&o.Profiles, nil)
-		o.envFiles = newListFlag(&o.EnvFiles, splitList(os.Getenv("COMPOSE_ENV_FILES")))
+		o.envFiles = newListFlag(&o.EnvFiles, settings.SplitList(os.Getenv("COMPOSE_ENV_FILES")))
 	}
 	short := "f"
 	if !fileShorthand {

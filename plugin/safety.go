@@ -14,6 +14,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/engine"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/settings"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
 
@@ -32,7 +33,7 @@ type infoClient interface {
 func checkTestHost(ctx context.Context, c infoClient, globs []string) (daemonName string, err error) {
 	for _, g := range globs {
 		if _, err := path.Match(strings.ToLower(g), ""); err != nil {
-			return "", exitcode.Invalidf("invalid test-host glob %q: %v\nFix PICATEST_TEST_HOSTS or `test-hosts:` in %s (path.Match syntax, e.g. \"*-test\")", g, err, SettingsFile)
+			return "", exitcode.Invalidf("invalid test-host glob %q: %v\nFix PICATEST_TEST_HOSTS or `test-hosts:` in %s (path.Match syntax, e.g. \"*-test\")", g, err, settings.File)
 		}
 	}
 	res, err := c.Info(ctx, client.InfoOptions{})
@@ -65,7 +66,7 @@ func checkTestHost(ctx context.Context, c infoClient, globs []string) (daemonNam
 			"If this is not the machine you meant, check DOCKER_HOST and the docker context (`docker context ls`).\n"+
 			"To allow this daemon: set PICATEST_TEST_HOSTS (comma-separated globs, e.g. PICATEST_TEST_HOSTS=%q) or `test-hosts:` in %s, "+
 			"or add `\"labels\": [\"%s=true\"]` to /etc/docker/daemon.json on that machine and restart dockerd",
-		name, globsText, testlabels.TestHost, name, SettingsFile, testlabels.TestHost))
+		name, globsText, testlabels.TestHost, name, settings.File, testlabels.TestHost))
 }
 
 // containerLister is the part of the moby client the owner check needs.

@@ -16,6 +16,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/settings"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
 
@@ -32,7 +33,7 @@ func (f fakeInfoClient) Info(context.Context, client.InfoOptions) (client.System
 func (f fakeInfoClient) DaemonHost() string { return f.host }
 
 func TestCheckTestHost(t *testing.T) {
-	defaults := DefaultSettings().TestHosts
+	defaults := settings.Default().TestHosts
 	for _, tc := range []struct {
 		name   string
 		info   system.Info
