@@ -75,23 +75,6 @@ func TestAdaptLeavesPlainErrorsAlone(t *testing.T) {
 	assert.Equal(t, runE(cmd, nil), plain)
 }
 
-func TestCheckTestHostAPIVersionRefused(t *testing.T) {
-	refused := errors.New("Error response from daemon: client version 1.11 is too old. Minimum supported API version is 1.12, please upgrade your client to a newer version")
-	c := fakeInfoClient{err: refused, host: "unix:///var/run/docker.sock"}
-
-	t.Setenv("DOCKER_API_VERSION", "1.11")
-	_, err := checkTestHost(context.Background(), c, []string{"*"})
-	assert.Equal(t, exitcode.Of(err), exitcode.Failed)
-	for _, want := range []string{"refuses the API version 1.11 asked by DOCKER_API_VERSION", "Minimum supported API version is 1.12", "Unset DOCKER_API_VERSION"} {
-		assert.Check(t, is.Contains(err.Error(), want))
-	}
-	assert.Check(t, !errors.Is(err, context.Canceled))
-
-	t.Setenv("DOCKER_API_VERSION", "")
-	_, err = checkTestHost(context.Background(), c, []string{"*"})
-	assert.Check(t, is.Contains(err.Error(), "Set DOCKER_API_VERSION to a version the engine supports, or upgrade the Docker Engine"))
-}
-
 func TestInvalidImageReferenceIsInvalidInput(t *testing.T) {
 	b := &fakeBackend{project: composetest.Load(t, "services:\n  web:\n    image: Picatest/App:1\n  ok:\n    image: nginx:1.25\n", nil)}
 	stdout, stderr, code := run(t, b, "config")

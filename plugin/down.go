@@ -7,6 +7,8 @@ import (
 	"github.com/docker/cli/cli/command"
 	"github.com/docker/compose/v5/pkg/api"
 	"github.com/spf13/cobra"
+
+	"github.com/picasoft/docker-picatest/internal/safety"
 )
 
 type downOptions struct {
@@ -45,7 +47,7 @@ func runDown(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 	if err != nil {
 		return err
 	}
-	release, err := guardDestructive(ctx, dockerCli, settings, p.Name, commandLine(), opts.takeover)
+	release, err := safety.Guard(ctx, dockerCli.Client(), settings.TestHosts, p.Name, safety.CommandLine(), opts.takeover)
 	if err != nil {
 		return err
 	}

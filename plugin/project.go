@@ -18,6 +18,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/gitrepo"
+	"github.com/picasoft/docker-picatest/internal/safety"
 	"github.com/picasoft/docker-picatest/internal/settings"
 	"github.com/picasoft/docker-picatest/transforms"
 	"github.com/picasoft/docker-picatest/transforms/configfiles"
@@ -197,7 +198,7 @@ func checkImageReferences(p *types.Project) error {
 func testLabelsFor(dir string, now time.Time) testlabels.Labels {
 	branch, commit := gitrepo.Head(dir)
 	return testlabels.Labels{
-		Owner:   currentOwner(),
+		Owner:   safety.CurrentOwner(),
 		Branch:  branch,
 		Commit:  commit,
 		Started: now,

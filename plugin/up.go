@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/safety"
 	"github.com/picasoft/docker-picatest/smoke"
 )
 
@@ -116,7 +117,7 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 	phase := phaseWriter(dockerCli.Err(), root.Progress)
 
 	// Preflight.
-	release, err := guardDestructive(ctx, dockerCli, tp.Settings, p.Name, commandLine(), opts.takeover)
+	release, err := safety.Guard(ctx, dockerCli.Client(), tp.Settings.TestHosts, p.Name, safety.CommandLine(), opts.takeover)
 	if err != nil {
 		return err
 	}
@@ -135,7 +136,7 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 	// the one of the sequence, sooner.
 	if !opts.noReset && len(plan.externalVolumes) > 0 {
 		question := fmt.Sprintf("Remove and re-create empty the external volumes %s of project %s?", strings.Join(plan.externalVolumes, ", "), p.Name)
-		if err := confirm(dockerCli.In(), dockerCli.Err(), dockerCli.In().IsTerminal(), opts.yes, question); err != nil {
+		if err := safety.Confirm(dockerCli.In(), dockerCli.Err(), dockerCli.In().IsTerminal(), opts.yes, question); err != nil {
 			return err
 		}
 	}

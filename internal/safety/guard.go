@@ -1,4 +1,4 @@
-package plugin
+package safety
 
 import (
 	"context"
@@ -7,9 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/cli/cli/command"
-
-	"github.com/picasoft/docker-picatest/internal/settings"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
 
@@ -31,16 +28,21 @@ func lockWait() time.Duration {
 	return 10 * time.Second
 }
 
-// guardDestructive runs the safety rules of SPEC §5 before a command that
+// Engine is the part of the moby client the safety rules need.
+type Engine interface {
+	infoClient
+	containerLister
+}
+
+// Guard runs the safety rules of SPEC §5 before a command that
 // starts, replaces or removes containers or volumes: test-host guard, lock,
 // owner. The caller must call release when done.
-func guardDestructive(ctx context.Context, dockerCli command.Cli, settings settings.Settings, project, cmdline string, takeover bool) (release func(), err error) {
-	apiClient := dockerCli.Client()
-	daemon, err := checkTestHost(ctx, apiClient, settings.TestHosts)
+func Guard(ctx context.Context, c Engine, testHosts []string, project, cmdline string, takeover bool) (release func(), err error) {
+	daemon, err := checkTestHost(ctx, c, testHosts)
 	if err != nil {
 		return nil, err
 	}
-	me := currentOwner()
+	me := CurrentOwner()
 	host, _ := os.Hostname()
 	release, err = acquireLock(ctx, lockDir(), daemon, project, lockWait(), lockInfo{
 		User:    me,
@@ -52,21 +54,21 @@ func guardDestructive(ctx context.Context, dockerCli command.Cli, settings setti
 	if err != nil {
 		return nil, err
 	}
-	if _, err := checkOwner(ctx, apiClient, project, me, takeover); err != nil {
+	if _, err := checkOwner(ctx, c, project, me, takeover); err != nil {
 		release()
 		return nil, err
 	}
 	return release, nil
 }
 
-// commandLine is the command as the user typed it, for the lock holder.
-func commandLine() string {
+// CommandLine is the command as the user typed it, for the lock holder.
+func CommandLine() string {
 	return "docker " + strings.Join(os.Args[1:], " ")
 }
 
-// currentOwner is the owner of a test run: SUDO_USER, else USER, else the
+// CurrentOwner is the owner of a test run: SUDO_USER, else USER, else the
 // account running the plugin (cron and some shells set neither).
-func currentOwner() string {
+func CurrentOwner() string {
 	if o := testlabels.OwnerFromEnv(os.Getenv); o != "" {
 		return o
 	}

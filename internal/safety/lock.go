@@ -1,4 +1,4 @@
-package plugin
+package safety
 
 import (
 	"context"
@@ -244,7 +244,7 @@ func lockedError(project string, holder *lockInfo, myHost string) error {
 		msg += " (" + strings.Join(details, ", ") + ")"
 	}
 	if !holder.Since.IsZero() {
-		msg += fmt.Sprintf(" since %s (%s ago)", safetyTime(holder.Since), safetyAgo(holder.Since))
+		msg += fmt.Sprintf(" since %s (%s ago)", Time(holder.Since), Ago(holder.Since))
 	}
 	return errors.New(msg + "; " + next)
 }

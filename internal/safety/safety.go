@@ -1,4 +1,10 @@
-package plugin
+// Package safety holds the safety rules of a shared test machine: the
+// test-host guard (only a daemon named or labelled as a test host runs a
+// test), the per-project lock (two up/down of one project never
+// interleave), the owner rule (someone else's deployment is not replaced
+// without --takeover) and the confirmation before external volumes are
+// emptied. Guard applies the first three in order.
+package safety
 
 import (
 	"context"
@@ -157,7 +163,7 @@ func deploymentDetails(l testlabels.Labels) string {
 		parts = append(parts, "commit "+c)
 	}
 	if !l.Started.IsZero() {
-		parts = append(parts, "started "+safetyTime(l.Started), safetyAgo(l.Started)+" ago")
+		parts = append(parts, "started "+Time(l.Started), Ago(l.Started)+" ago")
 	}
 	if len(parts) == 0 {
 		return ""
@@ -187,25 +193,25 @@ func listSome(l []string, n int) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(l[:n], ", "), len(l)-n)
 }
 
-// confirm asks question on out and reads the answer from in when
+// Confirm asks question on out and reads the answer from in when
 // isTerminal (dockerCli.In().IsTerminal()); only y or yes (any case)
 // confirms, anything else, end of input included, refuses (exit 3). yes
 // (-y/--yes) confirms without asking. Without a terminal and without yes it
 // refuses (exit 3) without asking.
-func confirm(in io.Reader, out io.Writer, isTerminal, yes bool, question string) error {
+func Confirm(in io.Reader, out io.Writer, isTerminal, yes bool, question string) error {
 	if yes {
 		return nil
 	}
 	q := strings.TrimSpace(question)
 	if !isTerminal {
-		return exitcode.With(exitcode.Refused, fmt.Errorf("%q needs confirmation: pass -y/--yes to confirm (no terminal to ask)", q))
+		return exitcode.With(exitcode.Refused, fmt.Errorf("%q needs confirmation: pass -y/--yes to Confirm (no terminal to ask)", q))
 	}
 	if _, err := fmt.Fprintf(out, "%s [y/N] ", q); err != nil {
 		return err
 	}
 	answer, err := readLine(in)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("cannot read the answer to %q: %w\nPass -y/--yes to confirm without asking", q, err)
+		return fmt.Errorf("cannot read the answer to %q: %w\nPass -y/--yes to Confirm without asking", q, err)
 	}
 	if errors.Is(err, io.EOF) && answer == "" {
 		fmt.Fprintln(out)
@@ -215,24 +221,6 @@ func confirm(in io.Reader, out io.Writer, isTerminal, yes bool, question string)
 		return nil
 	}
 	return exitcode.With(exitcode.Refused, fmt.Errorf("aborted: %q was not confirmed; run the command again and answer y, or pass -y/--yes", q))
-}
-
-// confirmContext is confirm that returns ctx.Err() as soon as ctx is
-// cancelled (Ctrl-C is caught into a context cancellation by adapt, so a
-// blocked read of the terminal would otherwise wait for Enter). The read
-// in progress is abandoned: use it only when the command ends on error.
-func confirmContext(ctx context.Context, in io.Reader, out io.Writer, isTerminal, yes bool, question string) error {
-	if yes || !isTerminal {
-		return confirm(in, out, isTerminal, yes, question)
-	}
-	done := make(chan error, 1)
-	go func() { done <- confirm(in, out, isTerminal, yes, question) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // readLine reads one line from in, byte by byte so that nothing after the
@@ -259,14 +247,14 @@ func readLine(in io.Reader) (string, error) {
 	return b.String(), nil
 }
 
-// safetyTime formats t for people, in local time.
-func safetyTime(t time.Time) string {
+// Time formats t for people, in local time.
+func Time(t time.Time) string {
 	return t.Local().Format("2006-01-02 15:04:05 MST")
 }
 
-// safetyAgo is the time elapsed since t, for people: "42s", "5m12s",
+// Ago is the time elapsed since t, for people: "42s", "5m12s",
 // "3h5m", "2d4h".
-func safetyAgo(t time.Time) string {
+func Ago(t time.Time) string {
 	d := time.Since(t)
 	if d < 0 {
 		d = 0

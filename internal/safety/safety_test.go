@@ -1,4 +1,4 @@
-package plugin
+package safety
 
 import (
 	"bytes"
@@ -148,7 +148,7 @@ func TestCheckOwner(t *testing.T) {
 		msg := err.Error()
 		for _, want := range []string{
 			"project pad is deployed by alice (branch fix-smtp, commit 0123456, started ",
-			safetyTime(started), ", 2h5m ago)",
+			Time(started), ", 2h5m ago)",
 			"ask them, or pass --takeover to replace their deployment",
 		} {
 			assert.Check(t, is.Contains(msg, want))
@@ -221,7 +221,7 @@ func TestConfirm(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := confirm(strings.NewReader(tc.in), &out, tc.isTerminal, tc.yes, q)
+			err := Confirm(strings.NewReader(tc.in), &out, tc.isTerminal, tc.yes, q)
 			assert.Check(t, is.Equal(exitcode.Of(err), tc.code))
 			if tc.prompt {
 				assert.Check(t, strings.HasPrefix(out.String(), q+" [y/N] "), "prompt: %q", out.String())
@@ -229,7 +229,7 @@ func TestConfirm(t *testing.T) {
 				assert.Check(t, is.Equal(out.String(), ""))
 			}
 			if tc.code != 0 && !tc.isTerminal {
-				assert.Check(t, is.Equal(err.Error(), `"`+q+`" needs confirmation: pass -y/--yes to confirm (no terminal to ask)`))
+				assert.Check(t, is.Equal(err.Error(), `"`+q+`" needs confirmation: pass -y/--yes to Confirm (no terminal to ask)`))
 			}
 			if tc.code != 0 && tc.isTerminal {
 				assert.Check(t, is.Contains(err.Error(), "pass -y/--yes"))
@@ -240,18 +240,9 @@ func TestConfirm(t *testing.T) {
 
 func TestConfirmReadsOneLineOnly(t *testing.T) {
 	in := strings.NewReader("y\nrest")
-	assert.NilError(t, confirm(in, io.Discard, true, false, "Sure?"))
+	assert.NilError(t, Confirm(in, io.Discard, true, false, "Sure?"))
 	rest, _ := io.ReadAll(in)
 	assert.Check(t, is.Equal(string(rest), "rest"))
-}
-
-func TestConfirmContextCancelled(t *testing.T) {
-	r, w := io.Pipe()
-	defer w.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(100*time.Millisecond, cancel)
-	err := confirmContext(ctx, r, io.Discard, true, false, "Sure?")
-	assert.Check(t, errors.Is(err, context.Canceled), "got %v", err)
 }
 
 func TestSafetyAgo(t *testing.T) {
@@ -263,6 +254,23 @@ func TestSafetyAgo(t *testing.T) {
 		3*time.Hour + 5*time.Minute:    "3h5m",
 		52 * time.Hour:                 "2d4h",
 	} {
-		assert.Check(t, is.Equal(safetyAgo(now.Add(-d)), want), "%s", d)
+		assert.Check(t, is.Equal(Ago(now.Add(-d)), want), "%s", d)
 	}
+}
+
+func TestCheckTestHostAPIVersionRefused(t *testing.T) {
+	refused := errors.New("Error response from daemon: client version 1.11 is too old. Minimum supported API version is 1.12, please upgrade your client to a newer version")
+	c := fakeInfoClient{err: refused, host: "unix:///var/run/docker.sock"}
+
+	t.Setenv("DOCKER_API_VERSION", "1.11")
+	_, err := checkTestHost(context.Background(), c, []string{"*"})
+	assert.Equal(t, exitcode.Of(err), exitcode.Failed)
+	for _, want := range []string{"refuses the API version 1.11 asked by DOCKER_API_VERSION", "Minimum supported API version is 1.12", "Unset DOCKER_API_VERSION"} {
+		assert.Check(t, is.Contains(err.Error(), want))
+	}
+	assert.Check(t, !errors.Is(err, context.Canceled))
+
+	t.Setenv("DOCKER_API_VERSION", "")
+	_, err = checkTestHost(context.Background(), c, []string{"*"})
+	assert.Check(t, is.Contains(err.Error(), "Set DOCKER_API_VERSION to a version the engine supports, or upgrade the Docker Engine"))
 }
