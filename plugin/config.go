@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 
@@ -88,9 +87,13 @@ func runConfig(ctx context.Context, dockerCli command.Cli, newBackend BackendFun
 		return nil
 	}
 	if opts.diff {
-		return printDiff(dockerCli.Out(), tp)
+		diff, err := renderDiff(tp)
+		if err != nil {
+			return err
+		}
+		return root.masks.Write(dockerCli.Out(), diff)
 	}
-	printable, err := tp.Redact.Project(tp.Project)
+	printable, err := tp.Masker.Project(tp.Project)
 	if err != nil {
 		return err
 	}
@@ -98,8 +101,7 @@ func runConfig(ctx context.Context, dockerCli command.Cli, newBackend BackendFun
 	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(dockerCli.Out(), tp.Redact.String(string(content)))
-	return err
+	return root.masks.Write(dockerCli.Out(), string(content))
 }
 
 // marshalModel prints a project as `docker compose config` does,
@@ -120,17 +122,17 @@ func marshalModel(p *types.Project, format string) ([]byte, error) {
 	return bytes.ReplaceAll(content, []byte{'$'}, []byte{'$', '$'}), nil
 }
 
-// printDiff prints the unified diff of the model and of every rewritten
-// file, then the list of rewrites and of example secrets used.
-func printDiff(w io.Writer, tp *testProject) error {
+// renderDiff is the unified diff of the model and of every rewritten file,
+// then the list of rewrites and of example secrets used.
+func renderDiff(tp *testProject) (string, error) {
 	var models [2][]byte
 	for i, p := range []*types.Project{tp.Before, tp.Project} {
-		printable, err := tp.Redact.Project(p)
+		printable, err := tp.Masker.Project(p)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if models[i], err = marshalModel(printable, "yaml"); err != nil {
-			return err
+			return "", err
 		}
 	}
 	before, after := models[0], models[1]
@@ -138,7 +140,7 @@ func printDiff(w io.Writer, tp *testProject) error {
 	out.WriteString(unifiedDiff("compose", "picatest", string(before), string(after)))
 	for _, f := range tp.Files {
 		name := filepath.ToSlash(f.Path)
-		if tp.Redact.IsSecretsFile(filepath.Join(tp.Project.WorkingDir, f.Path)) {
+		if tp.Masker.IsSecretsFile(filepath.Join(tp.Project.WorkingDir, f.Path)) {
 			fmt.Fprintf(&out, "--- a/%s\n+++ b/%s\n(secrets file: content not shown)\n", name, name)
 			continue
 		}
@@ -160,8 +162,7 @@ func printDiff(w io.Writer, tp *testProject) error {
 	for _, c := range examples {
 		fmt.Fprintf(&out, "  %s: %s instead of %s\n", c.Where, rel(tp.Project.WorkingDir, c.New), rel(tp.Project.WorkingDir, c.Old))
 	}
-	_, err := io.WriteString(w, tp.Redact.String(out.String()))
-	return err
+	return out.String(), nil
 }
 
 func unifiedDiff(from, to, a, b string) string {

@@ -52,8 +52,8 @@ func runLogs(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 		return err
 	}
 	// The containers print what they got: real secrets when started with
-	// --real-secrets. Their values are masked (see redactingBackend).
-	root.redact = root.deployedRedactor(ctx, backend, p.Name)
+	// --real-secrets. Their values are masked (see maskingBackend).
+	root.masks.Set(root.deployedRedactor(ctx, backend, p.Name))
 	consumer := formatter.NewLogConsumer(ctx, dockerCli.Out(), dockerCli.Err(), dockerCli.Out().IsTerminal(), true, opts.timestamps)
 	return backend.Logs(ctx, p.Name, consumer, api.LogOptions{
 		Services:   services,

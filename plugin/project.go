@@ -18,6 +18,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/gitrepo"
+	"github.com/picasoft/docker-picatest/internal/mask"
 	"github.com/picasoft/docker-picatest/internal/safety"
 	"github.com/picasoft/docker-picatest/internal/settings"
 	"github.com/picasoft/docker-picatest/transforms"
@@ -41,12 +42,11 @@ type testProject struct {
 	Files []configfiles.File
 	// Settings are the resolved picatest settings.
 	Settings settings.Settings
-	// Redact hides the values of the real secrets files still in use.
-	Redact *redactor
-	// RedactAll also hides the values of the real secrets files replaced
-	// by their example: a deployment started with --real-secrets prints
-	// them (smoke's log scan, logs).
-	RedactAll *redactor
+	// Masker hides the values of the real secrets files in use and, with
+	// loadOptions.containerOutput, also those of the real secrets files
+	// replaced by their example: a deployment started with --real-secrets
+	// prints them (smoke's log scan, logs).
+	Masker *mask.Masker
 }
 
 // loadOptions tune loadTestProject for one command.
@@ -54,6 +54,10 @@ type loadOptions struct {
 	services []string
 	// labels adds the test labels of a run started now (SPEC §3.4).
 	labels bool
+	// containerOutput: the command shows what the containers print (the
+	// log scan, the last log lines), so the values of every real secrets
+	// file are masked, in use or not.
+	containerOutput bool
 	// files keeps the original and rewritten text of every rewritten
 	// file, for config --diff (it reads the files a second time).
 	files bool
@@ -95,15 +99,14 @@ func (o *rootOptions) loadTestProject(ctx context.Context, backend Backend, lo l
 	}
 	tp.Changes = append(tp.Changes, changes...)
 	inUse := examplesecrets.RealSecretsFiles(p, secretsOpts)
-	tp.Redact, err = newRedactor(inUse)
-	if err != nil {
+	var replaced []string
+	if lo.containerOutput {
+		replaced = examplesecrets.RealSecretsFiles(loaded, examplesecrets.Options{RealSecrets: true})
+	}
+	if tp.Masker, err = mask.New(inUse, replaced...); err != nil {
 		return nil, err
 	}
-	tp.RedactAll, err = newRedactor(inUse, examplesecrets.RealSecretsFiles(loaded, examplesecrets.Options{RealSecrets: true})...)
-	if err != nil {
-		return nil, err
-	}
-	o.redact = tp.RedactAll // errors and streamed logs, from here on
+	o.masks.Set(tp.Masker) // every output of the command, from here on
 	p, err = p.WithServicesEnvironmentResolved(true)
 	if err != nil {
 		return nil, exitcode.Invalidf("%v\nCheck that every env_file exists and is readable (see 'docker picatest config').", err)

@@ -3,7 +3,6 @@ package plugin
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -92,16 +91,16 @@ func (r *upReport) fail(werr *smoke.WaitError) {
 	}
 }
 
-func (r *upReport) print(w io.Writer, format string, redact *redactor) error {
+// render is the report as text or as one JSON document.
+func (r *upReport) render(format string) (string, error) {
 	var b strings.Builder
 	if format == "json" {
 		enc := json.NewEncoder(&b)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(r); err != nil {
-			return err
+			return "", err
 		}
-		_, err := io.WriteString(w, redact.String(b.String()))
-		return err
+		return b.String(), nil
 	}
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVICE\tIMAGE\tSTATE\tHEALTH\tRESTARTS\tTEST URLS")
@@ -135,8 +134,7 @@ func (r *upReport) print(w io.Writer, format string, redact *redactor) error {
 	} else {
 		fmt.Fprintf(&b, "OK: project %s is up and healthy (%s)\n", r.Project, r.Duration)
 	}
-	_, err := io.WriteString(w, redact.String(b.String()))
-	return err
+	return b.String(), nil
 }
 
 func orDash(s string) string {

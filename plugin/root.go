@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/mask"
 	"github.com/picasoft/docker-picatest/internal/settings"
 )
 
@@ -28,9 +29,10 @@ type rootOptions struct {
 	projectOptions
 	settingsOptions
 
-	// redact masks secret values in the error and the streamed log lines
-	// of the command, once it knows the project's secrets files.
-	redact *redactor
+	// masks hides secret values in every output of the command (reports,
+	// errors, streamed log lines), once it knows the project's secrets
+	// files.
+	masks mask.Slot
 }
 
 // projectOptions are Compose's own project flags, with Compose's meaning.
@@ -103,7 +105,7 @@ func (o *projectOptions) addFlags(f *pflag.FlagSet, fileShorthand bool) {
 // RootCommand returns the picatest command and its subcommands.
 func RootCommand(dockerCli command.Cli, newBackend BackendFunc) *cobra.Command {
 	opts := &rootOptions{}
-	newBackend = opts.withRedaction(newBackend)
+	newBackend = opts.withMasking(newBackend)
 	cmd := &cobra.Command{
 		Use:   "picatest",
 		Short: "Test a Compose service on the shared test machine, then publish it safely",
@@ -148,7 +150,7 @@ says which of them it returns.`,
 	)
 	for _, sub := range cmd.Commands() {
 		opts.addFlags(sub.Flags(), sub.Name() != "logs")
-		sub.RunE = opts.redactErrors(sub.RunE)
+		sub.RunE = opts.maskErrors(sub.RunE)
 	}
 	cmd.AddCommand(newVersionCommand(dockerCli))
 	cmd.AddCommand(newCompletionCommand(dockerCli))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
 	"time"
@@ -275,7 +274,7 @@ func runSmoke(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc
 	if err != nil {
 		return err
 	}
-	tp, err := root.loadTestProject(ctx, backend, loadOptions{services: services})
+	tp, err := root.loadTestProject(ctx, backend, loadOptions{services: services, containerOutput: true})
 	if err != nil {
 		return err
 	}
@@ -313,7 +312,7 @@ func runSmoke(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc
 	}
 	// The log scan shows what the containers print: real secrets when the
 	// deployment was started with --real-secrets.
-	if _, err := io.WriteString(dockerCli.Out(), tp.RedactAll.String(strings.TrimPrefix(b.String(), "\n"))); err != nil {
+	if err := root.masks.Write(dockerCli.Out(), strings.TrimPrefix(b.String(), "\n")); err != nil {
 		return err
 	}
 	return checksError(res)

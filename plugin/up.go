@@ -100,7 +100,7 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 	if err != nil {
 		return err
 	}
-	tp, err := root.loadTestProject(ctx, backend, loadOptions{services: services, labels: true})
+	tp, err := root.loadTestProject(ctx, backend, loadOptions{services: services, labels: true, containerOutput: !opts.dryRun})
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 	}
 	plan := newUpPlan(p, opts)
 	if opts.dryRun {
-		return plan.print(dockerCli.Out(), tp, chk)
+		return root.masks.Write(dockerCli.Out(), plan.render(tp, chk))
 	}
 	apiClient := dockerCli.Client()
 	phase := phaseWriter(dockerCli.Err(), root.Progress)
@@ -210,7 +210,11 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 	}
 	// The report shows what the containers print (log scan, last log
 	// lines): real secrets when they were started with --real-secrets.
-	if err := report.print(dockerCli.Out(), opts.format, tp.RedactAll); err != nil {
+	out, err := report.render(opts.format)
+	if err != nil {
+		return err
+	}
+	if err := root.masks.Write(dockerCli.Out(), out); err != nil {
 		return err
 	}
 	if werr != nil {
@@ -272,7 +276,8 @@ func newUpPlan(p *types.Project, opts upOptions) upPlan {
 	return plan
 }
 
-func (plan upPlan) print(w io.Writer, tp *testProject, chk *checks) error {
+// render is the plan as up --dry-run prints it.
+func (plan upPlan) render(tp *testProject, chk *checks) string {
 	p := tp.Project
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for project %s (dry run: nothing is changed)\n", p.Name)
@@ -301,8 +306,7 @@ func (plan upPlan) print(w io.Writer, tp *testProject, chk *checks) error {
 		fmt.Fprintf(&b, "5. smoke checks through %s: %s; then the log scan\n", chk.proxy, listOrNone(urls))
 	}
 	fmt.Fprintf(&b, "6. report; %d rewrites, %d example secrets (see 'docker picatest config --diff')\n", countChanges(tp, false), countChanges(tp, true))
-	_, err := io.WriteString(w, tp.Redact.String(b.String()))
-	return err
+	return b.String()
 }
 
 func listOrNone(l []string) string {

@@ -1,22 +1,27 @@
-package plugin
+// Package mask hides the values read from real secrets files in every
+// output of docker picatest (reports, models, errors, container logs): they
+// print as ********.
+//
+// A command builds one Masker once it knows the project's secrets files,
+// and installs it in its Slot; the report writer, the error of the command
+// and the container log lines all read the Slot, so the masking is
+// installed in one place and applied everywhere.
+package mask
 
 import (
-	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"sort"
 	"strings"
+	"sync/atomic"
 
-	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/types"
 	dockercli "github.com/docker/cli/cli"
-	"github.com/docker/cli/cli/command"
 	"github.com/docker/compose/v5/pkg/api"
-	"github.com/spf13/cobra"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
-	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
 )
 
 // Masked replaces every value read from a real secrets file in outputs.
@@ -26,22 +31,22 @@ const Masked = "********"
 // "80") to be masked everywhere it appears.
 const minSecretLen = 4
 
-// redactor hides the values read from real secrets files (SPEC §4: they
+// Masker hides the values read from real secrets files (SPEC §4: they
 // print as ******** in every output of every command).
-type redactor struct {
+type Masker struct {
 	files    []string
 	replacer *strings.Replacer
 }
 
-// newRedactor reads the values of files: each KEY=value of a dotenv file,
+// New reads the values of files: each KEY=value of a dotenv file,
 // each line of a multi-line value, the raw text after '=' of every line
 // (so that a file the dotenv parser rejects, whose error quotes the line,
 // is masked too) and the whole content of any file. A file of files that
 // cannot be read is an error (the command needs it anyway); bestEffort are
 // read when possible: real secrets files the command does not use itself,
 // but that a deployment started with --real-secrets may print.
-func newRedactor(files []string, bestEffort ...string) (*redactor, error) {
-	r := &redactor{files: files}
+func New(files []string, bestEffort ...string) (*Masker, error) {
+	r := &Masker{files: files}
 	seen := map[string]bool{}
 	var values []string
 	add := func(v string) {
@@ -108,7 +113,7 @@ func newRedactor(files []string, bestEffort ...string) (*redactor, error) {
 }
 
 // String returns s with every secret value masked.
-func (r *redactor) String(s string) string {
+func (r *Masker) String(s string) string {
 	if r == nil || r.replacer == nil {
 		return s
 	}
@@ -116,7 +121,7 @@ func (r *redactor) String(s string) string {
 }
 
 // IsSecretsFile reports whether path is a real secrets file in use.
-func (r *redactor) IsSecretsFile(path string) bool {
+func (r *Masker) IsSecretsFile(path string) bool {
 	if r == nil {
 		return false
 	}
@@ -131,7 +136,7 @@ func (r *redactor) IsSecretsFile(path string) bool {
 // Project returns a copy of p for printing, where every environment value,
 // label, build arg and command word holding a secret value is masked, so
 // that the printed model stays valid YAML and JSON.
-func (r *redactor) Project(p *types.Project) (*types.Project, error) {
+func (r *Masker) Project(p *types.Project) (*types.Project, error) {
 	if r == nil || r.replacer == nil {
 		return p, nil
 	}
@@ -174,94 +179,61 @@ func (r *redactor) Project(p *types.Project) (*types.Project, error) {
 // secrets may print them, and `logs` or `up --follow` would show them.
 type redactedLogs struct {
 	api.LogConsumer
-	r *redactor
+	slot *Slot
 }
 
 func (l redactedLogs) Log(container, message string) {
-	l.LogConsumer.Log(container, l.r.String(message))
+	l.LogConsumer.Log(container, l.slot.Get().String(message))
 }
 
 func (l redactedLogs) Err(container, message string) {
-	l.LogConsumer.Err(container, l.r.String(message))
+	l.LogConsumer.Err(container, l.slot.Get().String(message))
 }
 
 func (l redactedLogs) Status(container, message string) {
-	l.LogConsumer.Status(container, l.r.String(message))
+	l.LogConsumer.Status(container, l.slot.Get().String(message))
 }
 
-// redactingBackend masks the log lines of Logs with the redactor of the
-// command (rootOptions.redact), whichever command streams them.
-type redactingBackend struct {
-	Backend
-	root *rootOptions
+// Slot holds the Masker of a command, installed once the command knows
+// its project's secrets files. The zero Slot masks nothing; so does a Slot
+// before Set.
+type Slot struct {
+	m atomic.Pointer[Masker]
 }
 
-func (b redactingBackend) Logs(ctx context.Context, project string, consumer api.LogConsumer, options api.LogOptions) error {
-	if r := b.root.redact; r != nil && r.replacer != nil {
-		consumer = redactedLogs{consumer, r}
-	}
-	return b.Backend.Logs(ctx, project, consumer, options)
+// Set installs m.
+func (s *Slot) Set(m *Masker) { s.m.Store(m) }
+
+// Get returns the installed Masker, nil (which masks nothing) before Set.
+func (s *Slot) Get() *Masker { return s.m.Load() }
+
+// String returns v masked with the installed Masker.
+func (s *Slot) String(v string) string { return s.Get().String(v) }
+
+// Write writes v to w, masked with the installed Masker.
+func (s *Slot) Write(w io.Writer, v string) error {
+	_, err := io.WriteString(w, s.String(v))
+	return err
 }
 
-// withRedaction returns newBackend whose backends mask secret values in the
-// log lines they stream (see redactingBackend).
-func (o *rootOptions) withRedaction(newBackend BackendFunc) BackendFunc {
-	return func(dockerCli command.Cli, progress string) (Backend, error) {
-		b, err := newBackend(dockerCli, progress)
-		if err != nil {
-			return nil, err
-		}
-		return redactingBackend{Backend: b, root: o}, nil
-	}
+// Logs returns consumer whose lines are masked with the Masker installed
+// when each line arrives: containers started with real secrets may print
+// them.
+func (s *Slot) Logs(consumer api.LogConsumer) api.LogConsumer {
+	return redactedLogs{LogConsumer: consumer, slot: s}
 }
 
-// redactErrors wraps the RunE of a command so that its error message is
-// masked with the redactor of the command: an error may quote a secrets
-// file (the dotenv parser quotes the line it rejects). The exit code is
-// kept.
-func (o *rootOptions) redactErrors(run func(*cobra.Command, []string) error) func(*cobra.Command, []string) error {
-	if run == nil {
+// Error returns err with its message masked, keeping its exit code: an
+// error may quote a secrets file (the dotenv parser quotes the line it
+// rejects).
+func (s *Slot) Error(err error) error {
+	if err == nil {
 		return nil
 	}
-	return func(cmd *cobra.Command, args []string) error {
-		err := run(cmd, args)
-		if err == nil || o.redact == nil {
-			return err
-		}
-		msg := err.Error()
-		masked := o.redact.String(msg)
-		if masked == msg {
-			return err
-		}
-		return dockercli.StatusError{StatusCode: exitcode.Of(err), Status: masked}
+	msg := err.Error()
+	masked := s.String(msg)
+	if masked == msg {
+		return err
 	}
-}
-
-// deployedRedactor masks the values of every real secrets file of the
-// project (example or not, --real-secrets or not): for the commands that
-// show what an existing deployment prints, without knowing whether it was
-// started with --real-secrets. Without a Compose file here (-p alone, away
-// from the service folder), the Compose files are those the deployment's
-// containers were created from (Compose's config_files and working_dir
-// labels); when they cannot be read either, nothing is known to mask.
-func (o *rootOptions) deployedRedactor(ctx context.Context, backend Backend, project string) *redactor {
-	opts := o.projectLoadOptions(nil, cli.WithoutEnvironmentResolution)
-	p, err := backend.LoadProject(ctx, opts)
-	if err != nil {
-		containers, psErr := backend.Ps(ctx, project, api.PsOptions{All: true})
-		if psErr != nil || len(containers) == 0 || containers[0].Labels[api.ConfigFilesLabel] == "" {
-			return nil
-		}
-		labels := containers[0].Labels
-		opts.ConfigPaths = strings.Split(labels[api.ConfigFilesLabel], ",")
-		opts.WorkingDir = labels[api.WorkingDirLabel]
-		if p, err = backend.LoadProject(ctx, opts); err != nil {
-			return nil
-		}
-	}
-	r, err := newRedactor(nil, examplesecrets.RealSecretsFiles(p, examplesecrets.Options{RealSecrets: true})...)
-	if err != nil {
-		return nil
-	}
-	return r
+	return dockercli.StatusError{StatusCode: exitcode.Of(err), Status: masked}
 }

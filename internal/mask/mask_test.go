@@ -1,0 +1,64 @@
+package mask
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/picasoft/docker-picatest/internal/exitcode"
+)
+
+func writeSecrets(t *testing.T, content string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "app.secrets")
+	assert.NilError(t, os.WriteFile(f, []byte(content), 0o600))
+	return f
+}
+
+func TestMaskerValues(t *testing.T) {
+	f := writeSecrets(t, "# a comment\nPASSWORD=s3cret-value\nMULTI=\"line-one-value\nline-two-value\"\nSHORT=abc\n")
+	r, err := New([]string{f})
+	assert.NilError(t, err)
+	for in, want := range map[string]string{
+		"login with s3cret-value failed": "login with ******** failed",
+		`{"password": "s3cret-value"}`:   `{"password": "********"}`,
+		"printed alone: line-two-value":  "printed alone: ********",
+		"too short to mask: abc":         "too short to mask: abc",
+		"a comment":                      "a comment",
+	} {
+		assert.Check(t, is.Equal(r.String(in), want))
+	}
+}
+
+// The dotenv parser quotes the line it rejects in its error: the raw text
+// after '=' is masked too.
+func TestMaskerMalformedFile(t *testing.T) {
+	f := writeSecrets(t, "TOKEN=\"unterminated-secret-token\nOTHER=1\n")
+	r, err := New([]string{f})
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(r.String(`line 1: unterminated quoted value "unterminated-secret-token`), "line 1: unterminated quoted value ********"))
+}
+
+// A real secrets file that the command does not use is read when it can
+// be, and ignored when it cannot.
+func TestMaskerBestEffort(t *testing.T) {
+	f := writeSecrets(t, "PASSWORD=best-effort-secret\n")
+	r, err := New(nil, filepath.Join(t.TempDir(), "missing.secrets"), f)
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(r.String("best-effort-secret"), Masked))
+	assert.Check(t, !r.IsSecretsFile(f), "not in use: config --diff may show it")
+
+	_, err = New([]string{filepath.Join(t.TempDir(), "missing.secrets")})
+	assert.Check(t, is.Equal(exitcode.Of(err), exitcode.Invalid))
+}
+
+type recordedLogs struct{ lines []string }
+
+func (r *recordedLogs) Log(_, m string) { r.lines = append(r.lines, m) }
+
+func (r *recordedLogs) Err(_, m string) { r.lines = append(r.lines, m) }
+
+func (r *recordedLogs) Status(_, m string) { r.lines = append(r.lines, m) }
