@@ -19,9 +19,8 @@ import (
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/gitrepo"
 	"github.com/picasoft/docker-picatest/internal/settings"
-	"github.com/picasoft/docker-picatest/smoke"
+	"github.com/picasoft/docker-picatest/internal/traefik"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
-	"github.com/picasoft/docker-picatest/transforms/verify"
 )
 
 type checkCmdOptions struct {
@@ -234,23 +233,8 @@ func lastPathElem(named reference.Named) string {
 	return path[strings.LastIndex(path, "/")+1:]
 }
 
-// isTraefikRouted reports whether svc is routed by Traefik:
-// traefik.enable=true, or a router rule and traefik.enable not false.
-func isTraefikRouted(svc types.ServiceConfig) bool {
-	enable, set := "", false
-	for k, v := range svc.Labels {
-		if strings.EqualFold(k, "traefik.enable") {
-			enable, set = strings.ToLower(strings.TrimSpace(v)), true
-		}
-	}
-	if set && enable == "true" {
-		return true
-	}
-	return (!set || enable != "false") && len(verify.TraefikRules(svc.Labels)) > 0
-}
-
 func checkTraefik(p *types.Project, name string, svc types.ServiceConfig, s settings.Settings, add func(finding)) {
-	if !isTraefikRouted(svc) {
+	if !traefik.Routed(svc.Labels) {
 		return
 	}
 	if svc.HealthCheck == nil || svc.HealthCheck.Disable || len(svc.HealthCheck.Test) == 0 || svc.HealthCheck.Test[0] == "NONE" {
@@ -260,21 +244,21 @@ func checkTraefik(p *types.Project, name string, svc types.ServiceConfig, s sett
 			path:    []string{"services", name}})
 	}
 
-	rules := verify.TraefikRules(svc.Labels)
+	rules := traefik.Rules(svc.Labels)
 	keys := make([]string, 0, len(rules))
 	for k := range rules {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		for _, h := range smoke.RuleHosts(rules[k]) {
+		for _, h := range traefik.RuleHosts(rules[k]) {
 			switch {
-			case len(smoke.UnderDomain([]string{h}, s.TestDomain)) > 0:
+			case len(traefik.UnderDomain([]string{h}, s.TestDomain)) > 0:
 				add(finding{Severity: severityError, Rule: "traefik-test-host", Service: name,
 					Message: fmt.Sprintf("service %s: Traefik rule %s routes the test host %s", name, k, h),
 					Hint:    fmt.Sprintf("write the production host (under %s): picatest rewrites it to the test domain in memory; a test URL in git is a mistake", s.ProdDomain),
 					path:    []string{"services", name, "labels", k}})
-			case len(smoke.UnderDomain([]string{h}, s.ProdDomain)) == 0:
+			case len(traefik.UnderDomain([]string{h}, s.ProdDomain)) == 0:
 				add(finding{Severity: severityWarning, Rule: "traefik-foreign-host", Service: name,
 					Message: fmt.Sprintf("service %s: Traefik rule %s routes %s, not under the production domain %s", name, k, h, s.ProdDomain),
 					Hint:    fmt.Sprintf("use a host under %s (or set --prod-domain, PICATEST_PROD_DOMAIN, %s); this host is not rewritten for the test machine", s.ProdDomain, settings.File),

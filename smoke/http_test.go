@@ -264,29 +264,6 @@ func TestParseProxy(t *testing.T) {
 	}
 }
 
-func TestRouterScheme(t *testing.T) {
-	for _, c := range []struct {
-		labels map[string]string
-		want   string
-	}{
-		{map[string]string{}, "http"},
-		{map[string]string{"traefik.http.routers.r.tls": "true"}, "https"},
-		{map[string]string{"traefik.http.routers.r.tls": "false"}, "http"},
-		{map[string]string{"traefik.http.routers.r.tls.certresolver": "letsencrypt"}, "https"},
-		{map[string]string{"traefik.http.routers.r.entrypoints": "web, websecure"}, "https"},
-		{map[string]string{"traefik.http.routers.r.entrypoints": "web"}, "http"},
-		{map[string]string{"traefik.http.routers.other.tls": "true"}, "http"},
-		{map[string]string{"Traefik.HTTP.Routers.R.TLS": "true"}, "https"},
-	} {
-		if got := RouterScheme(c.labels, "traefik.http.routers.r"); got != c.want {
-			t.Errorf("%v: %s, want %s", c.labels, got, c.want)
-		}
-	}
-	if RouterScheme(map[string]string{"traefik.frontend.entryPoints": "http,https"}, "traefik.frontend") != "https" {
-		t.Error("v1 entryPoints https")
-	}
-}
-
 func TestTargets(t *testing.T) {
 	p := &types.Project{Services: types.Services{
 		"pad": {Name: "pad", ContainerSpec: types.ContainerSpec{Labels: types.Labels{

@@ -8,7 +8,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
-	"github.com/picasoft/docker-picatest/transforms/verify"
+	"github.com/picasoft/docker-picatest/internal/traefik"
 )
 
 // ExtensionKey is the service extension read by the smoke checks:
@@ -68,37 +68,6 @@ type Target struct {
 // URL is scheme://host/path.
 func (t Target) URL() string { return t.Scheme + "://" + t.Host + t.Path }
 
-// RouterScheme is the scheme a Traefik router is served with: https when
-// the router has TLS (labels <router>.tls=true, .tls.certresolver,
-// .tls.options, .tls.domains...) or its entrypoints include a TLS entrypoint
-// (named websecure or https, as in Traefik's documentation), else http.
-// router is the label prefix of the router, e.g.
-// "traefik.http.routers.pad" (v1: "traefik.frontend" or
-// "traefik.<name>.frontend").
-func RouterScheme(labels map[string]string, router string) string {
-	lower := map[string]string{}
-	for k, v := range labels {
-		lower[strings.ToLower(k)] = v
-	}
-	r := strings.ToLower(router)
-	if v, ok := lower[r+".tls"]; ok && !strings.EqualFold(strings.TrimSpace(v), "false") {
-		return "https"
-	}
-	for k := range lower {
-		if strings.HasPrefix(k, r+".tls.") {
-			return "https"
-		}
-	}
-	// v2/v3 <router>.entrypoints, v1 traefik.frontend.entryPoints.
-	for _, ep := range strings.Split(lower[r+".entrypoints"], ",") {
-		switch strings.ToLower(strings.TrimSpace(ep)) {
-		case "websecure", "https":
-			return "https"
-		}
-	}
-	return "http"
-}
-
 // Targets returns the URLs to check of the services of a transformed
 // project: for every HTTP router rule (v2/v3, and v1 frontends) of a
 // service, every host of the rule under testDomain, with path "/" then the
@@ -115,11 +84,11 @@ func Targets(p *types.Project, testDomain string) ([]Target, error) {
 		}
 		seen := map[string]bool{}
 		var svc []Target
-		for _, r := range httpRouters(s.Labels) {
-			for _, h := range UnderDomain(RuleHosts(r.rule), testDomain) {
+		for _, r := range traefik.HTTPRouters(s.Labels) {
+			for _, h := range traefik.UnderDomain(traefik.RuleHosts(r.Rule), testDomain) {
 				paths := append([]string{"/"}, x.Smoke...)
 				for i, path := range paths {
-					t := Target{Service: name, Router: r.name, Rule: r.rule, Scheme: r.scheme, Host: h, Path: path, Smoke: i > 0}
+					t := Target{Service: name, Router: r.Name, Rule: r.Rule, Scheme: r.Scheme, Host: h, Path: path, Smoke: i > 0}
 					if seen[t.URL()] {
 						continue
 					}
@@ -146,45 +115,15 @@ func Targets(p *types.Project, testDomain string) ([]Target, error) {
 	return out, nil
 }
 
-// router is one HTTP router of a service's Traefik labels.
-type router struct {
-	name   string // e.g. "pad" for traefik.http.routers.pad.rule
-	rule   string
-	scheme string // see RouterScheme
-}
-
-// httpRouters returns the HTTP routers (v2/v3, and v1 frontends) of a
-// service's labels; none when the service says traefik.enable=false. TCP
-// routers are not HTTP and are left out.
-func httpRouters(labels map[string]string) []router {
-	if !traefikEnabled(labels) {
-		return nil
-	}
-	var out []router
-	for key, rule := range verify.TraefikRules(labels) {
-		lk := strings.ToLower(key)
-		if strings.HasPrefix(lk, "traefik.tcp.") {
-			continue
-		}
-		prefix := key[:len(key)-len(".rule")]
-		name := prefix
-		if strings.HasPrefix(lk, "traefik.http.routers.") {
-			name = prefix[len("traefik.http.routers."):]
-		}
-		out = append(out, router{name: name, rule: rule, scheme: RouterScheme(labels, prefix)})
-	}
-	return out
-}
-
 // URLs returns the test URLs of a service from its labels: scheme://host/
 // for every host under testDomain of its HTTP routers (the URLs Targets
 // checks with path "/"), sorted and deduplicated.
 func URLs(labels map[string]string, testDomain string) []string {
 	seen := map[string]bool{}
 	var urls []string
-	for _, r := range httpRouters(labels) {
-		for _, h := range UnderDomain(RuleHosts(r.rule), testDomain) {
-			if u := r.scheme + "://" + h + "/"; !seen[u] {
+	for _, r := range traefik.HTTPRouters(labels) {
+		for _, h := range traefik.UnderDomain(traefik.RuleHosts(r.Rule), testDomain) {
+			if u := r.Scheme + "://" + h + "/"; !seen[u] {
 				seen[u] = true
 				urls = append(urls, u)
 			}
@@ -192,17 +131,4 @@ func URLs(labels map[string]string, testDomain string) []string {
 	}
 	sort.Strings(urls)
 	return urls
-}
-
-// traefikEnabled is false only when the service says traefik.enable=false
-// (with exposedbydefault=false a missing traefik.enable means not routed,
-// but then the rule labels are there for a reason and a missing router is
-// worth reporting).
-func traefikEnabled(labels map[string]string) bool {
-	for k, v := range labels {
-		if strings.EqualFold(k, "traefik.enable") {
-			return !strings.EqualFold(strings.TrimSpace(v), "false")
-		}
-	}
-	return true
 }

@@ -12,6 +12,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/picasoft/docker-picatest/internal/composetest"
+	"github.com/picasoft/docker-picatest/internal/traefik"
 	"github.com/picasoft/docker-picatest/transforms/configfiles"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
@@ -87,7 +88,7 @@ func FuzzPipeline(f *testing.F) {
 		if err := verify.Check(p, once, strict); err != nil {
 			// Only the never-rewritten registry host may be left in a rule.
 			for _, s := range once.Services {
-				for key, rule := range verify.TraefikRules(s.Labels) {
+				for key, rule := range traefik.Rules(s.Labels) {
 					for _, h := range strict.ProdHosts(rule) {
 						assert.Assert(t, strings.EqualFold(strings.Trim(h, "."), "registry.picasoft.net"), "%s: production host %q left in %q: %v", key, h, rule, err)
 					}

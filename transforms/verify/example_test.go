@@ -9,6 +9,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"github.com/picasoft/docker-picatest/internal/traefik"
 	"github.com/picasoft/docker-picatest/transforms/verify"
 )
 
@@ -45,7 +46,7 @@ services:
 		b, _ := p.MarshalYAML()
 		fmt.Print([]string{"before:", "after:"}[i], "\n", string(b))
 	}
-	fmt.Println(verify.TraefikRules(after.Services["pad"].Labels))
+	fmt.Println(traefik.Rules(after.Services["pad"].Labels))
 
 	err := verify.Check(before, after, fakeFinder{}) // testurls.Rewriter in the plugin
 	fmt.Println(err)

@@ -9,11 +9,12 @@ package verify
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/picasoft/docker-picatest/internal/traefik"
 )
 
 // ProdHostFinder finds the production hostnames left in a string.
@@ -60,29 +61,6 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// traefikRule matches the keys of Traefik router rule labels:
-// v2/v3 traefik.http.routers.<name>.rule and traefik.tcp.routers.<name>.rule,
-// v1 traefik.frontend.rule and traefik.<name>.frontend.rule.
-var traefikRule = regexp.MustCompile(`(?i)^traefik\.(?:(?:http|tcp)\.routers\.[^.]+(?:\.[^.]+)*\.rule|(?:[^.]+\.)?frontend\.rule)$`)
-
-// IsTraefikRule reports whether key is the label key of a Traefik router
-// rule (case-insensitive).
-func IsTraefikRule(key string) bool {
-	return traefikRule.MatchString(key)
-}
-
-// TraefikRules returns the Traefik router rule labels among labels
-// (key -> rule), keys as written.
-func TraefikRules(labels map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range labels {
-		if IsTraefikRule(k) {
-			out[k] = v
-		}
-	}
-	return out
-}
-
 // Check returns an *Error when after, the transformed project, is unsafe to
 // test:
 //   - a Traefik rule label of a service of after still contains a
@@ -95,7 +73,7 @@ func Check(before, after *types.Project, f ProdHostFinder) error {
 	var problems []Problem
 	if after != nil && f != nil {
 		for _, name := range after.ServiceNames() {
-			rules := TraefikRules(after.Services[name].Labels)
+			rules := traefik.Rules(after.Services[name].Labels)
 			keys := make([]string, 0, len(rules))
 			for k := range rules {
 				keys = append(keys, k)
