@@ -18,6 +18,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/gitrepo"
+	"github.com/picasoft/docker-picatest/internal/registry"
 	"github.com/picasoft/docker-picatest/internal/settings"
 	"github.com/picasoft/docker-picatest/internal/traefik"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
@@ -220,7 +221,7 @@ func checkImage(name string, svc types.ServiceConfig, s settings.Settings, add f
 			Hint:    "add an explicit version tag, e.g. " + reference.FamiliarName(named) + ":1.0",
 			path:    []string{"services", name, "image"}})
 	}
-	if svc.Build != nil && !underRegistry(named, s.Registry) {
+	if svc.Build != nil && !registry.UnderRegistry(named, s.Registry) {
 		add(finding{Severity: severityError, Rule: "build-image-registry", Service: name,
 			Message: fmt.Sprintf("service %s is built but its image %s is not under the registry %s", name, svc.Image, s.Registry),
 			Hint:    fmt.Sprintf("name it %s/%s:<version>, or set the registry (--registry, PICATEST_REGISTRY, %s)", s.Registry, lastPathElem(named), settings.File),

@@ -3,7 +3,6 @@ package plugin
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,15 +11,13 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
-	cerrdefs "github.com/containerd/errdefs"
-	"github.com/distribution/reference"
 	"github.com/docker/cli/cli/command"
 	"github.com/docker/compose/v5/pkg/api"
+	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
-	"github.com/picasoft/docker-picatest/internal/gitrepo"
-	"github.com/picasoft/docker-picatest/transforms/testlabels"
+	"github.com/picasoft/docker-picatest/internal/push"
 )
 
 type pushOptions struct {
@@ -83,71 +80,6 @@ func (o pushOptions) validate() error {
 	return nil
 }
 
-// pushTarget is a service whose image is pushed.
-type pushTarget struct {
-	Service string
-	Image   string
-	named   reference.Named
-}
-
-// pushSkip is a service that is not pushed, and why.
-type pushSkip struct {
-	Service string `json:"service"`
-	Image   string `json:"image,omitempty"`
-	Reason  string `json:"reason"`
-}
-
-// selectPushTargets splits the services of p (only those named, when names
-// is not empty) into the targets, with build and an image under registry,
-// and the skipped ones with their reason. Both are sorted by service name.
-func selectPushTargets(p *types.Project, registry string, names []string) ([]pushTarget, []pushSkip) {
-	selected := map[string]bool{}
-	for _, n := range names {
-		selected[n] = true
-	}
-	var targets []pushTarget
-	var skipped []pushSkip
-	for _, name := range p.ServiceNames() {
-		if len(names) > 0 && !selected[name] {
-			continue
-		}
-		s := p.Services[name]
-		if s.Image == "" {
-			reason := "no image: nothing to push"
-			if s.Build != nil {
-				reason = fmt.Sprintf("built, but has no image name: add 'image: %s/<name>:<tag>' to push it", registry)
-			}
-			skipped = append(skipped, pushSkip{Service: name, Reason: reason})
-			continue
-		}
-		named, err := reference.ParseNormalizedNamed(s.Image)
-		if err != nil {
-			skipped = append(skipped, pushSkip{Service: name, Image: s.Image, Reason: fmt.Sprintf("invalid image reference: %v", err)})
-			continue
-		}
-		domain, path := reference.Domain(named), reference.Path(named)
-		switch {
-		case s.Build == nil && domain == "docker.io" && strings.HasPrefix(path, "library/"):
-			skipped = append(skipped, pushSkip{Service: name, Image: s.Image, Reason: "official image"})
-		case s.Build == nil:
-			skipped = append(skipped, pushSkip{Service: name, Image: s.Image, Reason: "not built (no build section)"})
-		case !underRegistry(named, registry):
-			skipped = append(skipped, pushSkip{Service: name, Image: s.Image, Reason: fmt.Sprintf("other registry (%s, not under %s)", domain+"/"+path, registry)})
-		default:
-			targets = append(targets, pushTarget{Service: name, Image: s.Image, named: named})
-		}
-	}
-	return targets, skipped
-}
-
-// underRegistry reports whether named is under registry (host[/path]):
-// same domain, case-insensitively, and under the path if there is one.
-func underRegistry(named reference.Named, registry string) bool {
-	regHost, regPath, _ := strings.Cut(strings.TrimSuffix(registry, "/"), "/")
-	domain, path := reference.Domain(named), reference.Path(named)
-	return strings.EqualFold(domain, regHost) && (regPath == "" || strings.HasPrefix(path, regPath+"/"))
-}
-
 // loadPushProject loads the project exactly as Compose does, with no
 // transform at all: push publishes production images. The services'
 // environment is not resolved, so that a real secrets env_file that only
@@ -176,48 +108,26 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 			return exitcode.Invalidf("no such service: %s\nThe services of project %s are: %s.", name, p.Name, serviceNames(p))
 		}
 	}
-	settings, err := root.settingsOptions.resolve(p.WorkingDir, os.Getenv)
+	s, err := root.settingsOptions.resolve(p.WorkingDir, os.Getenv)
 	if err != nil {
 		return err
 	}
-	targets, skipped := selectPushTargets(p, settings.Registry, services)
-	report := &pushReport{Project: p.Name, Registry: settings.Registry, DryRun: opts.dryRun, Build: opts.build,
-		Images: []pushedImage{}, Skipped: skipped}
-	if report.Skipped == nil {
-		report.Skipped = []pushSkip{}
-	}
+	targets, skipped := push.SelectTargets(p, s.Registry, services)
+	report := newPushReport(p.Name, s.Registry, opts, skipped)
 	if len(targets) == 0 {
 		report.Result = "nothing to push"
 		return report.print(dockerCli.Out(), opts.format)
 	}
 
-	// (a) Credentials, accepted by the registry.
-	regHost, _, _ := strings.Cut(settings.Registry, "/")
-	reg, err := newRegistryClient(dockerCli, regHost)
+	// Preflight: credentials, clean tree, no test build.
+	images := cliImages{dockerCli}
+	pre, err := push.Check(ctx, dockerCli.ConfigFile(), images, targets, push.Options{
+		Registry: s.Registry, Dir: p.WorkingDir, AllowDirty: opts.allowDirty, Build: opts.build,
+	})
 	if err != nil {
 		return err
 	}
-	if err := reg.ping(ctx); err != nil {
-		return err
-	}
-
-	// (b) A clean git tree; the commit pushed.
-	commit, dirty, err := gitrepo.State(p.WorkingDir)
-	switch {
-	case err != nil && !opts.allowDirty:
-		return exitcode.With(exitcode.Refused, fmt.Errorf("%v\nPush from a git work tree, so that the image matches a commit, or use --allow-dirty", err))
-	case len(dirty) > 0 && !opts.allowDirty:
-		return exitcode.With(exitcode.Refused, fmt.Errorf("the git tree of %s has uncommitted or untracked files:\n  %s\nCommit (or remove) them first, so that the image matches a commit, or use --allow-dirty", p.WorkingDir, strings.Join(dirty, "\n  ")))
-	}
-	report.Commit = commit
-	report.Dirty = len(dirty) > 0
-
-	// (c) Without --build: every image exists locally and is no test build.
-	if !opts.build {
-		if err := checkLocalImages(ctx, dockerCli, targets, false); err != nil {
-			return err
-		}
-	}
+	report.Commit, report.Dirty = pre.Commit, pre.Dirty
 	for _, t := range targets {
 		report.Images = append(report.Images, pushedImage{Service: t.Service, Image: t.Image})
 	}
@@ -226,24 +136,23 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 		return report.print(dockerCli.Out(), opts.format)
 	}
 
-	pp := pushProject(p, targets)
+	// Build.
+	pp := push.Project(p, targets)
 	if opts.build {
-		// The whole project, as 'docker compose build SERVICE...' has it
-		// (additional contexts may name other services); only the targets
-		// are built.
-		if err := backend.Build(ctx, p, api.BuildOptions{Services: pp.ServiceNames()}); err != nil {
-			return exitcode.With(exitcode.Failed, fmt.Errorf("build failed: %w\nFix the Dockerfile or the build context, then run 'docker picatest push --build' again", err))
-		}
-		// A base image built by a test passes its labels on: check again.
-		if err := checkLocalImages(ctx, dockerCli, targets, true); err != nil {
+		if err := pushBuild(ctx, backend, images, p, pp, targets); err != nil {
 			return err
 		}
 	}
+
+	// Upload.
 	if err := backend.Push(ctx, pp, api.PushOptions{}); err != nil {
-		return exitcode.With(exitcode.Failed, fmt.Errorf("push to %s failed: %w\nCheck the registry ('docker login %s') and run 'docker picatest push' again; the images already uploaded are complete and can be pushed again safely", settings.Registry, err, regHost))
+		regHost, _, _ := strings.Cut(s.Registry, "/")
+		return exitcode.With(exitcode.Failed, fmt.Errorf("push to %s failed: %w\nCheck the registry ('docker login %s') and run 'docker picatest push' again; the images already uploaded are complete and can be pushed again safely", s.Registry, err, regHost))
 	}
+
+	// Report.
 	for i, t := range targets {
-		digest, err := imageDigest(ctx, dockerCli, reg, t)
+		digest, err := push.Digest(ctx, images, pre.Registry, t)
 		if err != nil {
 			return exitcode.With(exitcode.Failed, fmt.Errorf("%s was pushed but its digest cannot be read: %w", t.Image, err))
 		}
@@ -253,69 +162,25 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 	return report.print(dockerCli.Out(), opts.format)
 }
 
-// pushProject restricts p to the targets. Only each service's image is
-// pushed: extra build tags, which may name other registries, are dropped.
-func pushProject(p *types.Project, targets []pushTarget) *types.Project {
-	pp := *p
-	pp.Services = types.Services{}
-	for _, t := range targets {
-		s := p.Services[t.Service]
-		b := *s.Build
-		b.Tags = nil
-		s.Build = &b
-		pp.Services[t.Service] = s
+// pushBuild builds the targets from the untransformed project p. The whole
+// project is given, as 'docker compose build SERVICE...' has it
+// (additional contexts may name other services); only the targets of pp
+// are built.
+func pushBuild(ctx context.Context, backend Backend, images push.ImageInspector, p, pp *types.Project, targets []push.Target) error {
+	if err := backend.Build(ctx, p, api.BuildOptions{Services: pp.ServiceNames()}); err != nil {
+		return exitcode.With(exitcode.Failed, fmt.Errorf("build failed: %w\nFix the Dockerfile or the build context, then run 'docker picatest push --build' again", err))
 	}
-	pp.DisabledServices = nil
-	return &pp
+	// A base image built by a test passes its labels on: check again.
+	return push.CheckLocalImages(ctx, images, targets, true)
 }
 
-// checkLocalImages refuses a target image built by a test (exit 3) and,
-// unless built reports that --build just built them, a missing one (exit 1).
-func checkLocalImages(ctx context.Context, dockerCli command.Cli, targets []pushTarget, built bool) error {
-	c := dockerCli.Client()
-	for _, t := range targets {
-		img, err := c.ImageInspect(ctx, t.Image)
-		if err != nil {
-			if cerrdefs.IsNotFound(err) {
-				if built {
-					return exitcode.With(exitcode.Failed, fmt.Errorf("image %s (service %s) is missing after the build", t.Image, t.Service))
-				}
-				return exitcode.With(exitcode.Failed, fmt.Errorf("image %s (service %s) does not exist locally: run 'docker picatest push --build' to build it from the committed project", t.Image, t.Service))
-			}
-			return err
-		}
-		if img.Config != nil && img.Config.Labels[testlabels.TestBuild] == "true" {
-			if built {
-				return exitcode.With(exitcode.Refused, fmt.Errorf("image %s (service %s) was rebuilt but still carries the label %s=true, inherited from its base image: rebuild the base image without 'docker picatest up' first", t.Image, t.Service, testlabels.TestBuild))
-			}
-			return exitcode.With(exitcode.Refused, fmt.Errorf("image %s (service %s) was built by a test (label %s=true) and is never pushed: run 'docker picatest push --build' to rebuild it from the untransformed project", t.Image, t.Service, testlabels.TestBuild))
-		}
+// newPushReport is the report of a push with no image yet.
+func newPushReport(project, registry string, opts pushOptions, skipped []push.Skip) *pushReport {
+	if skipped == nil {
+		skipped = []push.Skip{}
 	}
-	return nil
-}
-
-// imageDigest returns the digest of a pushed image: the registry's own
-// (Docker-Content-Digest of its manifest), else the engine's RepoDigests.
-func imageDigest(ctx context.Context, dockerCli command.Cli, reg *registryClient, t pushTarget) (string, error) {
-	tagged := reference.TagNameOnly(t.named)
-	tag := "latest"
-	if tg, ok := tagged.(reference.Tagged); ok {
-		tag = tg.Tag()
-	}
-	digest, regErr := reg.manifestDigest(ctx, reference.Path(t.named), tag)
-	if regErr == nil {
-		return digest, nil
-	}
-	img, err := dockerCli.Client().ImageInspect(ctx, t.Image)
-	if err != nil {
-		return "", errors.Join(regErr, err)
-	}
-	for _, rd := range img.RepoDigests {
-		if name, d, ok := strings.Cut(rd, "@"); ok && name == t.named.Name() {
-			return d, nil
-		}
-	}
-	return "", regErr
+	return &pushReport{Project: project, Registry: registry, DryRun: opts.dryRun, Build: opts.build,
+		Images: []pushedImage{}, Skipped: skipped}
 }
 
 // pushReport is what push prints, as text or as one JSON document.
@@ -328,7 +193,7 @@ type pushReport struct {
 	Commit   string        `json:"commit,omitempty"`
 	Dirty    bool          `json:"dirty,omitempty"`
 	Images   []pushedImage `json:"images"`
-	Skipped  []pushSkip    `json:"skipped"`
+	Skipped  []push.Skip   `json:"skipped"`
 }
 
 type pushedImage struct {
@@ -391,4 +256,13 @@ func (r *pushReport) print(w io.Writer, format string) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// cliImages inspects images with the engine client of the docker CLI,
+// created only when an image is inspected: push checks the registry
+// credentials first, without an engine.
+type cliImages struct{ dockerCli command.Cli }
+
+func (c cliImages) ImageInspect(ctx context.Context, image string, opts ...client.ImageInspectOption) (client.ImageInspectResult, error) {
+	return c.dockerCli.Client().ImageInspect(ctx, image, opts...)
 }

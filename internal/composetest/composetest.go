@@ -66,3 +66,28 @@ func YAML(t testing.TB, p *types.Project) string {
 	assert.NilError(t, err)
 	return strings.ReplaceAll(string(b), p.WorkingDir, ".")
 }
+
+// PushProject is a project with services of every kind push tells apart:
+// built under the registry (with and without a tag), official, not built,
+// other registries, no image name.
+const PushProject = `
+services:
+  pad:
+    build: ./pad
+    image: registry.picasoft.net/pica-pad:1.9
+  api:
+    build: ./api
+    image: registry.picasoft.net/team/api
+  db:
+    image: postgres:16
+  cache:
+    image: registry.picasoft.net/redis-custom:7
+  mirror:
+    build: ./mirror
+    image: ghcr.io/someone/mirror:2
+  hub:
+    build: ./hub
+    image: someone/hub:1
+  noname:
+    build: ./noname
+`

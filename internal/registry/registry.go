@@ -1,4 +1,9 @@
-package plugin
+// Package registry talks to a Docker image registry's API (/v2/) with the
+// credentials of the Docker config, as the engine does: it checks that the
+// registry accepts them before anything is built or pushed, and reads the
+// digest of a pushed manifest. UnderRegistry tells whether an image is
+// named under a registry.
+package registry
 
 import (
 	"context"
@@ -11,7 +16,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/cli/cli/command"
+	"github.com/distribution/reference"
+	"github.com/docker/cli/cli/config/configfile"
 	clitypes "github.com/docker/cli/cli/config/types"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
@@ -22,11 +28,11 @@ import (
 // credentials.
 const dockerHubAuthKey = "https://index.docker.io/v1/"
 
-// registryClient talks to the registry API (/v2/) with the credentials of
+// Client talks to the registry API (/v2/) with the credentials of
 // the Docker config, the way the engine does: plain HTTP for loopback
 // registries, HTTPS otherwise; Basic authentication or the token flow,
 // whichever the registry asks for.
-type registryClient struct {
+type Client struct {
 	host   string
 	scheme string
 	auth   clitypes.AuthConfig
@@ -40,31 +46,31 @@ type authChallenge struct {
 	params map[string]string
 }
 
-// newRegistryClient reads the credentials for host from the Docker config
+// New reads the credentials for host from the Docker config cfg
 // (credential stores and helpers included). No credentials: exit 1 naming
 // docker login.
-func newRegistryClient(dockerCli command.Cli, host string) (*registryClient, error) {
+func New(cfg *configfile.ConfigFile, host string) (*Client, error) {
 	key := host
 	if host == "docker.io" || host == "index.docker.io" || host == "registry-1.docker.io" {
 		key = dockerHubAuthKey
 	}
-	auth, err := dockerCli.ConfigFile().GetAuthConfig(key)
+	auth, err := cfg.GetAuthConfig(key)
 	if err != nil {
 		return nil, exitcode.With(exitcode.Failed, fmt.Errorf("cannot read the credentials for %s from the Docker config: %v\nRun 'docker login %s'", host, err, host))
 	}
 	if auth.Username == "" && auth.Password == "" && auth.IdentityToken == "" && auth.RegistryToken == "" {
-		return nil, exitcode.With(exitcode.Failed, fmt.Errorf("not logged in to %s: no credentials for it in the Docker config (%s)\nRun 'docker login %s' first", host, dockerCli.ConfigFile().Filename, host))
+		return nil, exitcode.With(exitcode.Failed, fmt.Errorf("not logged in to %s: no credentials for it in the Docker config (%s)\nRun 'docker login %s' first", host, cfg.Filename, host))
 	}
 	scheme := "https"
-	if isLoopbackHost(host) {
+	if IsLoopbackHost(host) {
 		scheme = "http"
 	}
-	return &registryClient{host: host, scheme: scheme, auth: auth, http: &http.Client{Timeout: 30 * time.Second}}, nil
+	return &Client{host: host, scheme: scheme, auth: auth, http: &http.Client{Timeout: 30 * time.Second}}, nil
 }
 
-// isLoopbackHost reports whether host[:port] is localhost or in
+// IsLoopbackHost reports whether host[:port] is localhost or in
 // 127.0.0.0/8 or ::1, which the engine reaches over plain HTTP.
-func isLoopbackHost(host string) bool {
+func IsLoopbackHost(host string) bool {
 	h := host
 	if hh, _, err := net.SplitHostPort(host); err == nil {
 		h = hh
@@ -77,12 +83,12 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func (r *registryClient) url(path string) string {
+func (r *Client) url(path string) string {
 	return r.scheme + "://" + r.host + path
 }
 
-// ping checks that the registry answers and accepts the credentials.
-func (r *registryClient) ping(ctx context.Context) error {
+// Ping checks that the registry answers and accepts the credentials.
+func (r *Client) Ping(ctx context.Context) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url("/v2/"), nil)
 	if err != nil {
 		return exitcode.Invalidf("invalid registry %q: %v\nCheck --registry (or PICATEST_REGISTRY, %s)", r.host, err, settings.File)
@@ -119,7 +125,7 @@ func (r *registryClient) ping(ctx context.Context) error {
 	return r.checkAuthStatus(resp)
 }
 
-func (r *registryClient) checkAuthStatus(resp *http.Response) error {
+func (r *Client) checkAuthStatus(resp *http.Response) error {
 	switch resp.StatusCode {
 	case http.StatusOK:
 		return nil
@@ -132,7 +138,7 @@ func (r *registryClient) checkAuthStatus(resp *http.Response) error {
 
 // token runs the token flow of the registry for scope ("" to check the
 // credentials only) and returns the bearer token.
-func (r *registryClient) token(ctx context.Context, scope string) (string, error) {
+func (r *Client) token(ctx context.Context, scope string) (string, error) {
 	realm := r.challenge.params["realm"]
 	if realm == "" {
 		return "", exitcode.With(exitcode.Failed, fmt.Errorf("the registry %s asks for a token without a realm", r.host))
@@ -193,7 +199,7 @@ func (r *registryClient) token(ctx context.Context, scope string) (string, error
 }
 
 // authorize adds the credentials the registry asked for to req.
-func (r *registryClient) authorize(ctx context.Context, req *http.Request, scope string) error {
+func (r *Client) authorize(ctx context.Context, req *http.Request, scope string) error {
 	switch r.challenge.scheme {
 	case "basic":
 		req.SetBasicAuth(r.auth.Username, r.auth.Password)
@@ -215,9 +221,9 @@ var manifestMediaTypes = []string{
 	"application/vnd.oci.image.index.v1+json",
 }
 
-// manifestDigest returns the digest of the manifest of repo:tag in the
+// ManifestDigest returns the digest of the manifest of repo:tag in the
 // registry (Docker-Content-Digest).
-func (r *registryClient) manifestDigest(ctx context.Context, repo, tag string) (string, error) {
+func (r *Client) ManifestDigest(ctx context.Context, repo, tag string) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, r.url("/v2/"+repo+"/manifests/"+tag), nil)
 	if err != nil {
 		return "", err
@@ -273,4 +279,12 @@ func parseChallenge(h string) authChallenge {
 func drain(resp *http.Response) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	_ = resp.Body.Close()
+}
+
+// UnderRegistry reports whether named is under registry (host[/path]):
+// same domain, case-insensitively, and under the path if there is one.
+func UnderRegistry(named reference.Named, registry string) bool {
+	regHost, regPath, _ := strings.Cut(strings.TrimSuffix(registry, "/"), "/")
+	domain, path := reference.Domain(named), reference.Path(named)
+	return strings.EqualFold(domain, regHost) && (regPath == "" || strings.HasPrefix(path, regPath+"/"))
 }
