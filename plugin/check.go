@@ -6,22 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
-	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/distribution/reference"
 	"github.com/docker/cli/cli/command"
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v4"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
-	"github.com/picasoft/docker-picatest/internal/gitrepo"
-	"github.com/picasoft/docker-picatest/internal/registry"
-	"github.com/picasoft/docker-picatest/internal/settings"
-	"github.com/picasoft/docker-picatest/internal/traefik"
-	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
+	"github.com/picasoft/docker-picatest/internal/lint"
 )
 
 type checkCmdOptions struct {
@@ -72,32 +63,12 @@ func (o checkCmdOptions) validate() error {
 	return nil
 }
 
-// Severities of a finding.
-const (
-	severityError   = "error"
-	severityWarning = "warning"
-)
-
-// finding is one problem found by check.
-type finding struct {
-	Severity string `json:"severity"`
-	File     string `json:"file"`
-	Line     int    `json:"line"`
-	Rule     string `json:"rule"`
-	Service  string `json:"service,omitempty"`
-	Message  string `json:"message"`
-	Hint     string `json:"hint,omitempty"`
-
-	// path locates the finding in the Compose files (keys from the root).
-	path []string
-}
-
 // checkReport is the JSON document of check --format json.
 type checkReport struct {
-	Project  string    `json:"project"`
-	Errors   int       `json:"errors"`
-	Warnings int       `json:"warnings"`
-	Findings []finding `json:"findings"`
+	Project  string         `json:"project"`
+	Errors   int            `json:"errors"`
+	Warnings int            `json:"warnings"`
+	Findings []lint.Finding `json:"findings"`
 }
 
 func runCheck(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts checkCmdOptions) error {
@@ -109,20 +80,18 @@ func runCheck(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc
 	if err != nil {
 		return err
 	}
-	settings, err := root.settingsOptions.resolve(p.WorkingDir, os.Getenv)
+	s, err := root.settingsOptions.resolve(p.WorkingDir, os.Getenv)
 	if err != nil {
 		return err
 	}
-	findings := checkProject(p, settings, gitRepoChecker{})
-	locateFindings(p, findings)
-	sortFindings(findings)
+	findings := lint.Run(p, s, lint.RepoGit{})
 
 	report := checkReport{Project: p.Name, Findings: findings}
 	if report.Findings == nil {
-		report.Findings = []finding{}
+		report.Findings = []lint.Finding{}
 	}
 	for _, f := range findings {
-		if f.Severity == severityError {
+		if f.Severity == lint.Error {
 			report.Errors++
 		} else {
 			report.Warnings++
@@ -160,336 +129,4 @@ func printCheckText(w io.Writer, r checkReport) {
 		return
 	}
 	fmt.Fprintf(w, "project %s: %s, %s\n", r.Project, plural(r.Errors, "error"), plural(r.Warnings, "warning"))
-}
-
-// gitChecker answers the git questions of check; the zero gitRepoChecker
-// asks git, a test may answer itself.
-type gitChecker interface {
-	// status reports whether path is in a git work tree, tracked, and
-	// ignored.
-	status(path string) (inRepo, tracked, ignored bool)
-}
-
-type gitRepoChecker struct{}
-
-func (gitRepoChecker) status(path string) (inRepo, tracked, ignored bool) {
-	return gitrepo.FileStatus(path)
-}
-
-// checkProject returns the findings on p (unlocated, unsorted).
-func checkProject(p *types.Project, s settings.Settings, g gitChecker) []finding {
-	var out []finding
-	add := func(f finding) { out = append(out, f) }
-	for _, name := range p.ServiceNames() {
-		svc := p.Services[name]
-		checkImage(name, svc, s, add)
-		checkTraefik(p, name, svc, s, add)
-	}
-	checkSecretsFiles(p, g, add)
-	return out
-}
-
-func checkImage(name string, svc types.ServiceConfig, s settings.Settings, add func(finding)) {
-	if svc.Image == "" {
-		if svc.Build != nil {
-			add(finding{Severity: severityWarning, Rule: "build-without-image", Service: name,
-				Message: fmt.Sprintf("service %s is built but has no image name", name),
-				Hint:    fmt.Sprintf("add 'image: %s/<name>:<version>' so that 'docker picatest push' can publish it", s.Registry),
-				path:    []string{"services", name, "build"}})
-		}
-		return
-	}
-	named, err := reference.ParseNormalizedNamed(svc.Image)
-	if err != nil {
-		add(finding{Severity: severityError, Rule: "image-invalid", Service: name,
-			Message: fmt.Sprintf("service %s: invalid image reference %q: %v", name, svc.Image, err),
-			Hint:    "write the image as [registry/]name:tag",
-			path:    []string{"services", name, "image"}})
-		return
-	}
-	_, digested := named.(reference.Digested)
-	tagged, hasTag := named.(reference.Tagged)
-	switch {
-	case hasTag && tagged.Tag() == "latest":
-		add(finding{Severity: severityError, Rule: "image-latest", Service: name,
-			Message: fmt.Sprintf("service %s uses image %s with the tag latest", name, svc.Image),
-			Hint:    "pin an explicit version tag, so that test and production run the same image",
-			path:    []string{"services", name, "image"}})
-	case !hasTag && !digested:
-		add(finding{Severity: severityError, Rule: "image-untagged", Service: name,
-			Message: fmt.Sprintf("service %s uses image %s without a tag (latest is implied)", name, svc.Image),
-			Hint:    "add an explicit version tag, e.g. " + reference.FamiliarName(named) + ":1.0",
-			path:    []string{"services", name, "image"}})
-	}
-	if svc.Build != nil && !registry.UnderRegistry(named, s.Registry) {
-		add(finding{Severity: severityError, Rule: "build-image-registry", Service: name,
-			Message: fmt.Sprintf("service %s is built but its image %s is not under the registry %s", name, svc.Image, s.Registry),
-			Hint:    fmt.Sprintf("name it %s/%s:<version>, or set the registry (--registry, PICATEST_REGISTRY, %s)", s.Registry, lastPathElem(named), settings.File),
-			path:    []string{"services", name, "image"}})
-	}
-}
-
-func lastPathElem(named reference.Named) string {
-	path := reference.Path(named)
-	return path[strings.LastIndex(path, "/")+1:]
-}
-
-func checkTraefik(p *types.Project, name string, svc types.ServiceConfig, s settings.Settings, add func(finding)) {
-	if !traefik.Routed(svc.Labels) {
-		return
-	}
-	if svc.HealthCheck == nil || svc.HealthCheck.Disable || len(svc.HealthCheck.Test) == 0 || svc.HealthCheck.Test[0] == "NONE" {
-		add(finding{Severity: severityWarning, Rule: "traefik-healthcheck", Service: name,
-			Message: fmt.Sprintf("service %s is routed by Traefik but has no healthcheck in the Compose file", name),
-			Hint:    "add a healthcheck so that 'up' waits for the service to be ready; if the image declares its own HEALTHCHECK this is fine, but check cannot read the image statically",
-			path:    []string{"services", name}})
-	}
-
-	rules := traefik.Rules(svc.Labels)
-	keys := make([]string, 0, len(rules))
-	for k := range rules {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		for _, h := range traefik.RuleHosts(rules[k]) {
-			switch {
-			case len(traefik.UnderDomain([]string{h}, s.TestDomain)) > 0:
-				add(finding{Severity: severityError, Rule: "traefik-test-host", Service: name,
-					Message: fmt.Sprintf("service %s: Traefik rule %s routes the test host %s", name, k, h),
-					Hint:    fmt.Sprintf("write the production host (under %s): picatest rewrites it to the test domain in memory; a test URL in git is a mistake", s.ProdDomain),
-					path:    []string{"services", name, "labels", k}})
-			case len(traefik.UnderDomain([]string{h}, s.ProdDomain)) == 0:
-				add(finding{Severity: severityWarning, Rule: "traefik-foreign-host", Service: name,
-					Message: fmt.Sprintf("service %s: Traefik rule %s routes %s, not under the production domain %s", name, k, h, s.ProdDomain),
-					Hint:    fmt.Sprintf("use a host under %s (or set --prod-domain, PICATEST_PROD_DOMAIN, %s); this host is not rewritten for the test machine", s.ProdDomain, settings.File),
-					path:    []string{"services", name, "labels", k}})
-			}
-		}
-	}
-
-	// The networks of the service: by Compose key and by Docker name.
-	onNetwork := map[string]bool{}
-	external := false
-	for key := range svc.Networks {
-		onNetwork[key] = true
-		if n, ok := p.Networks[key]; ok {
-			if n.Name != "" {
-				onNetwork[n.Name] = true
-			}
-			if bool(n.External) {
-				external = true
-			}
-		}
-	}
-	if svc.NetworkMode != "" {
-		external = true // network_mode: the service is not on project networks; nothing to say
-	}
-	for k, v := range svc.Labels {
-		if !strings.EqualFold(k, "traefik.docker.network") {
-			continue
-		}
-		if !onNetwork[v] {
-			add(finding{Severity: severityWarning, Rule: "traefik-network", Service: name,
-				Message: fmt.Sprintf("service %s: label %s names network %s, which the service is not on", name, k, v),
-				Hint:    "set it to the Docker name of the external network Traefik is on, and add that network to the service",
-				path:    []string{"services", name, "labels", k}})
-		}
-	}
-	if !external {
-		add(finding{Severity: severityWarning, Rule: "traefik-external-network", Service: name,
-			Message: fmt.Sprintf("service %s is routed by Traefik but is on no external network", name),
-			Hint:    "add the external network Traefik is on (networks: {proxy: {external: true}}), or Traefik cannot reach it",
-			path:    []string{"services", name, "networks"}})
-	}
-}
-
-// secretsRef is a file referenced by env_file, secrets: or configs:.
-type secretsRef struct {
-	file    string
-	path    []string
-	service string
-}
-
-func checkSecretsFiles(p *types.Project, g gitChecker, add func(finding)) {
-	var refs []secretsRef
-	for _, name := range p.ServiceNames() {
-		for _, ef := range p.Services[name].EnvFiles {
-			refs = append(refs, secretsRef{file: ef.Path, path: []string{"services", name, "env_file"}, service: name})
-		}
-	}
-	for _, name := range sortedKeys(p.Secrets) {
-		if f := p.Secrets[name].File; f != "" {
-			refs = append(refs, secretsRef{file: f, path: []string{"secrets", name, "file"}})
-		}
-	}
-	for _, name := range sortedKeys(p.Configs) {
-		if f := p.Configs[name].File; f != "" {
-			refs = append(refs, secretsRef{file: f, path: []string{"configs", name, "file"}})
-		}
-	}
-	seen := map[string]bool{}
-	for _, r := range refs {
-		if !filepath.IsAbs(r.file) {
-			r.file = filepath.Join(p.WorkingDir, r.file)
-		}
-		if seen[r.file] || !examplesecrets.IsSecretsFile(r.file) {
-			continue
-		}
-		seen[r.file] = true
-		rel := relTo(p.WorkingDir, r.file)
-		if _, err := os.Stat(r.file + examplesecrets.ExampleSuffix); err != nil {
-			add(finding{Severity: severityError, Rule: "secrets-example", Service: r.service,
-				Message: fmt.Sprintf("secrets file %s has no %s", rel, rel+examplesecrets.ExampleSuffix),
-				Hint:    fmt.Sprintf("commit %s with the same keys and fake values: tests run on it, never on the real secrets", rel+examplesecrets.ExampleSuffix),
-				path:    r.path})
-		}
-		inRepo, tracked, ignored := g.status(r.file)
-		switch {
-		case !inRepo:
-		case tracked:
-			add(finding{Severity: severityError, Rule: "secrets-tracked", Service: r.service,
-				Message: fmt.Sprintf("real secrets file %s is tracked by git", rel),
-				Hint:    fmt.Sprintf("run 'git rm --cached %s', add it to .gitignore, and change the secrets it exposed", rel),
-				path:    r.path})
-		case !ignored:
-			add(finding{Severity: severityWarning, Rule: "secrets-not-ignored", Service: r.service,
-				Message: fmt.Sprintf("real secrets file %s is not ignored by git", rel),
-				Hint:    fmt.Sprintf("add %s (or *%s) to .gitignore so that it is never committed", filepath.Base(rel), examplesecrets.SecretsSuffix),
-				path:    r.path})
-		}
-	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// relTo returns path relative to dir when it is inside dir.
-func relTo(dir, path string) string {
-	if rel, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(rel, "..") {
-		return rel
-	}
-	return path
-}
-
-// locateFindings sets File and Line of each finding from the Compose files
-// of p: the last file that defines the finding's path (a later file
-// overrides an earlier one), else the nearest defined parent; the first
-// Compose file and line 0 when nothing is found.
-func locateFindings(p *types.Project, findings []finding) {
-	type doc struct {
-		name string
-		root *yaml.Node
-	}
-	var docs []doc
-	for _, f := range p.ComposeFiles {
-		d := doc{name: relTo(p.WorkingDir, f)}
-		if b, err := os.ReadFile(f); err == nil {
-			var n yaml.Node
-			if yaml.Unmarshal(b, &n) == nil {
-				d.root = &n
-			}
-		}
-		docs = append(docs, d)
-	}
-	for i := range findings {
-		f := &findings[i]
-		if len(docs) > 0 {
-			f.File = docs[0].name
-		}
-		for depth := len(f.path); depth > 0 && f.Line == 0; depth-- {
-			for j := len(docs) - 1; j >= 0; j-- {
-				if line := yamlLine(docs[j].root, f.path[:depth]); line > 0 {
-					f.File, f.Line = docs[j].name, line
-					break
-				}
-			}
-		}
-	}
-}
-
-// yamlLine returns the line of the key at path in the document n, 0 when
-// absent. A label key is also found in the list form of labels
-// ("- key=value"), and the last element of a path may be a dotted key.
-func yamlLine(n *yaml.Node, path []string) int {
-	if n == nil {
-		return 0
-	}
-	n = resolveAlias(n)
-	if n.Kind == yaml.DocumentNode {
-		if len(n.Content) == 0 {
-			return 0
-		}
-		n = resolveAlias(n.Content[0])
-	}
-	line := 0
-	for _, key := range path {
-		n = resolveAlias(n)
-		switch n.Kind {
-		case yaml.MappingNode:
-			found := false
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == key {
-					line = n.Content[i].Line
-					n = n.Content[i+1]
-					found = true
-					break
-				}
-			}
-			if !found {
-				return 0
-			}
-		case yaml.SequenceNode:
-			found := false
-			for _, item := range n.Content {
-				item = resolveAlias(item)
-				if item.Kind == yaml.ScalarNode && (item.Value == key || strings.HasPrefix(item.Value, key+"=")) {
-					line = item.Line
-					n = item
-					found = true
-					break
-				}
-			}
-			if !found {
-				return 0
-			}
-		default:
-			return 0
-		}
-	}
-	return line
-}
-
-func resolveAlias(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
-}
-
-// sortFindings orders findings by file, line, severity (errors first),
-// rule and message.
-func sortFindings(fs []finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		if a.Severity != b.Severity {
-			return a.Severity == severityError
-		}
-		if a.Rule != b.Rule {
-			return a.Rule < b.Rule
-		}
-		return a.Message < b.Message
-	})
 }

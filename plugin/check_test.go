@@ -10,11 +10,11 @@ import (
 
 	"github.com/docker/cli/cli/command"
 	"github.com/docker/compose/v5/pkg/compose"
-	"go.yaml.in/yaml/v4"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/lint"
 )
 
 // runReal executes `docker picatest args...` with the real Compose SDK
@@ -78,27 +78,27 @@ func TestCheckBadFixtureReportsEachRule(t *testing.T) {
 	assert.Check(t, is.Contains(stderr, "check found"))
 
 	type key struct{ severity, rule, service string }
-	got := map[key]finding{}
+	got := map[key]lint.Finding{}
 	for _, f := range r.Findings {
 		got[key{f.Severity, f.Rule, f.Service}] = f
 		assert.Check(t, f.File == "compose.yaml", "%+v", f)
 		assert.Check(t, f.Hint != "", "%+v", f)
 	}
 	want := map[key]int{ // line in compose.yaml
-		{severityError, "image-untagged", "web"}:             3,
-		{severityError, "traefik-test-host", "web"}:          6,
-		{severityWarning, "traefik-foreign-host", "web"}:     6,
-		{severityWarning, "traefik-network", "web"}:          7,
-		{severityWarning, "traefik-healthcheck", "web"}:      2,
-		{severityWarning, "traefik-external-network", "web"}: 2,
-		{severityError, "image-latest", "app"}:               10,
-		{severityError, "build-image-registry", "app"}:       10,
-		{severityError, "secrets-example", "app"}:            11,
-		{severityWarning, "build-without-image", "worker"}:   13,
+		{lint.Error, "image-untagged", "web"}:             3,
+		{lint.Error, "traefik-test-host", "web"}:          6,
+		{lint.Warning, "traefik-foreign-host", "web"}:     6,
+		{lint.Warning, "traefik-network", "web"}:          7,
+		{lint.Warning, "traefik-healthcheck", "web"}:      2,
+		{lint.Warning, "traefik-external-network", "web"}: 2,
+		{lint.Error, "image-latest", "app"}:               10,
+		{lint.Error, "build-image-registry", "app"}:       10,
+		{lint.Error, "secrets-example", "app"}:            11,
+		{lint.Warning, "build-without-image", "worker"}:   13,
 	}
 	if hasGit {
-		want[key{severityWarning, "secrets-not-ignored", "app"}] = 11
-		want[key{severityError, "secrets-tracked", ""}] = 19
+		want[key{lint.Warning, "secrets-not-ignored", "app"}] = 11
+		want[key{lint.Error, "secrets-tracked", ""}] = 19
 	}
 	for k, line := range want {
 		f, ok := got[k]
@@ -122,13 +122,4 @@ func TestCheckRejectsUnknownFormat(t *testing.T) {
 	_, stderr, code := run(t, &fakeBackend{}, "check", "--format", "yaml")
 	assert.Equal(t, code, exitcode.Invalid)
 	assert.Check(t, is.Contains(stderr, "--format text or --format json"))
-}
-
-func TestYAMLLineFindsLabelsInBothForms(t *testing.T) {
-	src := "services:\n  a:\n    labels:\n      traefik.enable: \"true\"\n  b:\n    labels:\n      - traefik.enable=true\n"
-	var n yaml.Node
-	assert.NilError(t, yaml.Unmarshal([]byte(src), &n))
-	assert.Equal(t, yamlLine(&n, []string{"services", "a", "labels", "traefik.enable"}), 4)
-	assert.Equal(t, yamlLine(&n, []string{"services", "b", "labels", "traefik.enable"}), 7)
-	assert.Equal(t, yamlLine(&n, []string{"services", "c"}), 0)
 }
