@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/cli/cli/command"
 	"github.com/docker/compose/v5/cmd/display"
 	"github.com/docker/compose/v5/cmd/formatter"
@@ -19,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/picasoft/docker-picatest/internal/deploy"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/safety"
 	"github.com/picasoft/docker-picatest/smoke"
@@ -104,117 +103,171 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 	if err != nil {
 		return err
 	}
-	p := tp.Project
 	chk, err := prepareChecks(tp, opts.checks)
 	if err != nil {
 		return err
 	}
-	plan := newUpPlan(p, opts)
-	if opts.dryRun {
-		return root.masks.Write(dockerCli.Out(), plan.render(tp, chk))
+	run := &upRun{
+		dockerCli: dockerCli, backend: backend, root: root, opts: opts, services: services,
+		tp: tp, p: tp.Project, plan: deploy.NewPlan(tp.Project, !opts.noReset), chk: chk,
+		phase: phaseWriter(dockerCli.Err(), root.Progress),
 	}
-	apiClient := dockerCli.Client()
-	phase := phaseWriter(dockerCli.Err(), root.Progress)
-
-	// Preflight.
-	release, err := safety.Guard(ctx, dockerCli.Client(), tp.Settings.TestHosts, p.Name, safety.CommandLine(), opts.takeover)
+	if opts.dryRun {
+		return root.masks.Write(dockerCli.Out(), renderPlan(run.plan, tp, chk))
+	}
+	run.engine = dockerCli.Client() // not before: a dry run needs no engine
+	release, err := run.preflight(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	if err := checkExternalNetworks(ctx, apiClient, plan.networks); err != nil {
+	warnings, err := run.resetBuildPull(ctx)
+	if err != nil {
 		return err
 	}
-	if opts.noReset {
-		if err := checkExternalVolumes(ctx, apiClient, plan.externalVolumes); err != nil {
-			return err
-		}
+	report, werr, err := run.startAndWait(ctx, warnings)
+	if err != nil {
+		return err
 	}
+	return run.report(ctx, report, werr)
+}
 
-	// Reset, build and pull, at the same time: building and pulling touch
-	// neither the project's containers nor its volumes, so the outcome is
-	// the one of the sequence, sooner.
-	if !opts.noReset && len(plan.externalVolumes) > 0 {
-		question := fmt.Sprintf("Remove and re-create empty the external volumes %s of project %s?", strings.Join(plan.externalVolumes, ", "), p.Name)
-		if err := safety.Confirm(dockerCli.In(), dockerCli.Err(), dockerCli.In().IsTerminal(), opts.yes, question); err != nil {
-			return err
-		}
+// upRun is one run of up, phase by phase.
+type upRun struct {
+	dockerCli command.Cli
+	engine    client.APIClient
+	backend   Backend
+	root      *rootOptions
+	opts      upOptions
+	services  []string
+	tp        *testProject
+	p         *types.Project
+	plan      deploy.Plan
+	chk       *checks
+	phase     func(format string, args ...any)
+	// started is when the containers were started.
+	started time.Time
+}
+
+// preflight applies the safety rules (test host, lock, owner), checks the
+// external networks (and volumes, with --no-reset) and asks to confirm the
+// reset of the external volumes. The caller must call release when done.
+func (r *upRun) preflight(ctx context.Context) (release func(), err error) {
+	release, err = safety.Guard(ctx, r.engine, r.tp.Settings.TestHosts, r.p.Name, safety.CommandLine(), r.opts.takeover)
+	if err != nil {
+		return nil, err
 	}
+	if err := r.checkExternal(ctx); err != nil {
+		release()
+		return nil, err
+	}
+	return release, nil
+}
+
+func (r *upRun) checkExternal(ctx context.Context) error {
+	if err := deploy.CheckExternalNetworks(ctx, r.engine, r.plan.Networks); err != nil {
+		return err
+	}
+	if !r.plan.Reset {
+		return deploy.CheckExternalVolumes(ctx, r.engine, r.plan.ExternalVolumes)
+	}
+	if len(r.plan.ExternalVolumes) == 0 {
+		return nil
+	}
+	question := fmt.Sprintf("Remove and re-create empty the external volumes %s of project %s?", strings.Join(r.plan.ExternalVolumes, ", "), r.p.Name)
+	in := r.dockerCli.In()
+	return safety.Confirm(in, r.dockerCli.Err(), in.IsTerminal(), r.opts.yes, question)
+}
+
+// resetBuildPull resets, builds and pulls at the same time: building and
+// pulling touch neither the project's containers nor its volumes, so the
+// outcome is the one of the sequence, sooner. It returns the warnings of
+// the pull.
+func (r *upRun) resetBuildPull(ctx context.Context) ([]string, error) {
 	var warnings []string
+	p, plan := r.p, r.plan
 	eg, egCtx := errgroup.WithContext(ctx)
-	if !opts.noReset {
-		phase("reset: down -v --remove-orphans; external volumes re-created empty: %s", listOrNone(plan.externalVolumes))
+	if plan.Reset {
+		r.phase("reset: down -v --remove-orphans; external volumes re-created empty: %s", listOrNone(plan.ExternalVolumes))
 		eg.Go(func() error {
-			if err := backend.Down(egCtx, p.Name, api.DownOptions{Project: p, RemoveOrphans: true, Volumes: true}); err != nil {
+			if err := r.backend.Down(egCtx, p.Name, api.DownOptions{Project: p, RemoveOrphans: true, Volumes: true}); err != nil {
 				return fmt.Errorf("reset (down -v --remove-orphans) failed: %w", err)
 			}
-			return resetExternalVolumes(egCtx, apiClient, plan.externalVolumes)
+			return deploy.ResetExternalVolumes(egCtx, r.engine, plan.ExternalVolumes)
 		})
 	}
-	if len(plan.build) > 0 {
-		phase("build: %s", strings.Join(plan.build, ", "))
+	if len(plan.Build) > 0 {
+		r.phase("build: %s", strings.Join(plan.Build, ", "))
 		eg.Go(func() error {
-			if err := backend.Build(egCtx, p, api.BuildOptions{Services: plan.build}); err != nil {
+			if err := r.backend.Build(egCtx, p, api.BuildOptions{Services: plan.Build}); err != nil {
 				return fmt.Errorf("build failed: %w\nFix the Dockerfile or the build context, then run 'docker picatest up' again", err)
 			}
 			return nil
 		})
 	}
-	if len(plan.pull) > 0 {
-		phase("pull: %s", strings.Join(plan.pull, ", "))
+	if len(plan.Pull) > 0 {
+		r.phase("pull: %s", strings.Join(plan.Pull, ", "))
 		eg.Go(func() error {
-			w, err := pullImages(egCtx, backend, apiClient, p, plan.pull)
+			w, err := deploy.PullImages(egCtx, r.backend, r.engine, p, plan.Pull)
 			warnings = w
 			return err
 		})
 	}
-	if err := eg.Wait(); err != nil {
-		return err
-	}
+	return warnings, eg.Wait()
+}
 
-	// Start, then wait.
-	phase("start")
-	started := time.Now()
-	err = backend.Up(ctx, p, api.UpOptions{
-		Create: api.CreateOptions{Services: services, RemoveOrphans: true, Recreate: api.RecreateDiverged, RecreateDependencies: api.RecreateDiverged},
-		Start:  api.StartOptions{Project: p, Services: services},
+// startAndWait starts the containers, waits until they are running and
+// healthy and stable, then runs the smoke checks and the log scan. A
+// failed test is in the report (and werr, when the wait failed), not in
+// err.
+func (r *upRun) startAndWait(ctx context.Context, warnings []string) (report *upReport, werr *smoke.WaitError, err error) {
+	p, opts := r.p, r.opts
+	r.phase("start")
+	r.started = time.Now()
+	err = r.backend.Up(ctx, p, api.UpOptions{
+		Create: api.CreateOptions{Services: r.services, RemoveOrphans: true, Recreate: api.RecreateDiverged, RecreateDependencies: api.RecreateDiverged},
+		Start:  api.StartOptions{Project: p, Services: r.services},
 	})
 	if err != nil {
-		return fmt.Errorf("starting the containers failed: %w\nSee 'docker picatest status' and 'docker picatest logs'", err)
+		return nil, nil, fmt.Errorf("starting the containers failed: %w\nSee 'docker picatest status' and 'docker picatest logs'", err)
 	}
-	phase("wait: running and healthy within %s, then stable for %s", opts.waitTimeout, opts.stable)
-	states, waitErr := smoke.Wait(ctx, apiClient, smoke.WaitOptions{
+	r.phase("wait: running and healthy within %s, then stable for %s", opts.waitTimeout, opts.stable)
+	states, waitErr := smoke.Wait(ctx, r.engine, smoke.WaitOptions{
 		Project:  p.Name,
 		Services: smoke.ExpectFromProject(p),
 		Timeout:  opts.waitTimeout,
 		Stable:   opts.stable,
 	})
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return nil, nil, ctx.Err()
 	}
-	report := newUpReport(tp, states, warnings, time.Since(started))
-	var werr *smoke.WaitError
+	report = newUpReport(r.tp, states, warnings, time.Since(r.started))
 	if errors.As(waitErr, &werr) {
 		report.fail(werr)
+		return report, werr, nil
 	} else if waitErr != nil {
-		return waitErr
-	} else {
-		if !opts.checks.noSmoke {
-			phase("smoke: %d URL(s) through %s, then a log scan", len(chk.targets), chk.proxy)
-		}
-		res, err := chk.run(ctx, dockerCli, p.Name, opts.waitTimeout, serviceHealth(states))
-		if err != nil {
-			return err
-		}
-		report.failChecks(res, time.Since(started))
+		return nil, nil, waitErr
 	}
-	// The report shows what the containers print (log scan, last log
-	// lines): real secrets when they were started with --real-secrets.
-	out, err := report.render(opts.format)
+	if !opts.checks.noSmoke {
+		r.phase("smoke: %d URL(s) through %s, then a log scan", len(r.chk.targets), r.chk.proxy)
+	}
+	res, err := r.chk.run(ctx, r.dockerCli, p.Name, opts.waitTimeout, serviceHealth(states))
+	if err != nil {
+		return nil, nil, err
+	}
+	report.failChecks(res, time.Since(r.started))
+	return report, nil, nil
+}
+
+// report prints the report (masked: it shows what the containers print,
+// real secrets when they were started with --real-secrets), returns the
+// test's failure, and with --follow streams the logs.
+func (r *upRun) report(ctx context.Context, report *upReport, werr *smoke.WaitError) error {
+	out, err := report.render(r.opts.format)
 	if err != nil {
 		return err
 	}
-	if err := root.masks.Write(dockerCli.Out(), out); err != nil {
+	if err := r.root.masks.Write(r.dockerCli.Out(), out); err != nil {
 		return err
 	}
 	if werr != nil {
@@ -223,9 +276,10 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 	if err := checksError(report.checkResult); err != nil {
 		return err
 	}
-	if opts.follow {
-		consumer := formatter.NewLogConsumer(ctx, dockerCli.Out(), dockerCli.Err(), dockerCli.Out().IsTerminal(), true, false)
-		return backend.Logs(ctx, p.Name, consumer, api.LogOptions{Project: p, Services: services, Follow: true, Since: started.Format(time.RFC3339)})
+	if r.opts.follow {
+		out := r.dockerCli.Out()
+		consumer := formatter.NewLogConsumer(ctx, out, r.dockerCli.Err(), out.IsTerminal(), true, false)
+		return r.backend.Logs(ctx, r.p.Name, consumer, api.LogOptions{Project: r.p, Services: r.services, Follow: true, Since: r.started.Format(time.RFC3339)})
 	}
 	return nil
 }
@@ -242,56 +296,22 @@ func phaseWriter(w io.Writer, progress string) func(format string, args ...any) 
 	}
 }
 
-// upPlan is what up is going to do, for --dry-run and for the run itself.
-type upPlan struct {
-	reset           bool
-	externalVolumes []string
-	networks        []string
-	build           []string
-	pull            []string
-}
-
-func newUpPlan(p *types.Project, opts upOptions) upPlan {
-	plan := upPlan{reset: !opts.noReset}
-	for _, v := range p.Volumes {
-		if bool(v.External) {
-			plan.externalVolumes = append(plan.externalVolumes, v.Name)
-		}
-	}
-	for _, n := range p.Networks {
-		if bool(n.External) {
-			plan.networks = append(plan.networks, n.Name)
-		}
-	}
-	for name, s := range p.Services {
-		if s.Build != nil {
-			plan.build = append(plan.build, name)
-		} else {
-			plan.pull = append(plan.pull, name)
-		}
-	}
-	for _, l := range [][]string{plan.externalVolumes, plan.networks, plan.build, plan.pull} {
-		sort.Strings(l)
-	}
-	return plan
-}
-
-// render is the plan as up --dry-run prints it.
-func (plan upPlan) render(tp *testProject, chk *checks) string {
+// renderPlan is the plan as up --dry-run prints it.
+func renderPlan(plan deploy.Plan, tp *testProject, chk *checks) string {
 	p := tp.Project
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for project %s (dry run: nothing is changed)\n", p.Name)
-	fmt.Fprintf(&b, "1. preflight: engine reachable, test host (%s), lock, owner, external networks: %s\n", strings.Join(tp.Settings.TestHosts, ", "), listOrNone(plan.networks))
-	if plan.reset {
-		fmt.Fprintf(&b, "2. reset: down -v --remove-orphans; external volumes removed and re-created empty: %s\n", listOrNone(plan.externalVolumes))
+	fmt.Fprintf(&b, "1. preflight: engine reachable, test host (%s), lock, owner, external networks: %s\n", strings.Join(tp.Settings.TestHosts, ", "), listOrNone(plan.Networks))
+	if plan.Reset {
+		fmt.Fprintf(&b, "2. reset: down -v --remove-orphans; external volumes removed and re-created empty: %s\n", listOrNone(plan.ExternalVolumes))
 	} else {
 		b.WriteString("2. reset: skipped (--no-reset)\n")
 	}
 	var builds, pulls []string
-	for _, name := range plan.build {
+	for _, name := range plan.Build {
 		builds = append(builds, fmt.Sprintf("%s (%s)", name, p.Services[name].Image))
 	}
-	for _, name := range plan.pull {
+	for _, name := range plan.Pull {
 		pulls = append(pulls, fmt.Sprintf("%s (%s)", name, p.Services[name].Image))
 	}
 	fmt.Fprintf(&b, "3. at the same time as the reset: build (labelled %s): %s\n   pull: %s\n", "test-build", listOrNone(builds), listOrNone(pulls))
@@ -324,112 +344,4 @@ func countChanges(tp *testProject, examples bool) int {
 		}
 	}
 	return n
-}
-
-// checkExternalNetworks fails (exit 1) when one of the external networks
-// names is missing.
-func checkExternalNetworks(ctx context.Context, c client.APIClient, names []string) error {
-	missing, err := missingObjects(names, func(name string) error {
-		_, err := c.NetworkInspect(ctx, name, client.NetworkInspectOptions{})
-		return err
-	})
-	if err != nil || len(missing) == 0 {
-		return err
-	}
-	return exitcode.With(exitcode.Failed, fmt.Errorf("external network %s does not exist: start the service that creates it (Traefik creates %q on the test machine), or create it with 'docker network create %s'",
-		strings.Join(missing, ", "), missing[0], missing[0]))
-}
-
-// checkExternalVolumes fails (exit 1) when one of the external volumes
-// names is missing, which only the reset re-creates (after an interrupted
-// reset, say).
-func checkExternalVolumes(ctx context.Context, c client.APIClient, names []string) error {
-	missing, err := missingObjects(names, func(name string) error {
-		_, err := c.VolumeInspect(ctx, name, client.VolumeInspectOptions{})
-		return err
-	})
-	if err != nil || len(missing) == 0 {
-		return err
-	}
-	return exitcode.With(exitcode.Failed, fmt.Errorf("external volume %s does not exist: run 'docker picatest up' without --no-reset, which re-creates the external volumes empty, or create it with 'docker volume create %s'",
-		strings.Join(missing, ", "), missing[0]))
-}
-
-// missingObjects returns, sorted, the names that inspect does not find; any
-// other error of inspect is returned.
-func missingObjects(names []string, inspect func(name string) error) ([]string, error) {
-	var missing []string
-	for _, name := range names {
-		if err := inspect(name); err != nil {
-			if !cerrdefs.IsNotFound(err) {
-				return nil, err
-			}
-			missing = append(missing, name)
-		}
-	}
-	sort.Strings(missing)
-	return missing, nil
-}
-
-// resetExternalVolumes removes each of the external volumes names and
-// re-creates it empty with the same driver, options and labels (up cannot
-// start without it).
-func resetExternalVolumes(ctx context.Context, c client.APIClient, names []string) error {
-	for _, name := range names {
-		opts := client.VolumeCreateOptions{Name: name}
-		existing, err := c.VolumeInspect(ctx, name, client.VolumeInspectOptions{})
-		switch {
-		case err == nil:
-			opts.Driver, opts.DriverOpts, opts.Labels = existing.Volume.Driver, existing.Volume.Options, existing.Volume.Labels
-			if _, err := c.VolumeRemove(ctx, name, client.VolumeRemoveOptions{}); err != nil {
-				return fmt.Errorf("removing external volume %s: %w\nA container outside the project may use it: find it with 'docker ps -a --filter volume=%s'", name, err, name)
-			}
-		case !cerrdefs.IsNotFound(err):
-			return err
-		}
-		if _, err := c.VolumeCreate(ctx, opts); err != nil {
-			return fmt.Errorf("re-creating external volume %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
-// pullImages pulls the image of each service, all at the same time, one
-// Compose pull per service so that each failure is known. A failed pull of
-// an image present locally is a warning (the test machine may be offline);
-// of an absent image, an error naming it.
-func pullImages(ctx context.Context, backend Backend, c client.APIClient, p *types.Project, services []string) ([]string, error) {
-	errs := make([]error, len(services))
-	eg, egCtx := errgroup.WithContext(ctx)
-	for i, name := range services {
-		one := *p
-		one.Services = types.Services{name: p.Services[name]}
-		eg.Go(func() error {
-			errs[i] = backend.Pull(egCtx, &one, api.PullOptions{Quiet: true})
-			return nil
-		})
-	}
-	_ = eg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var warnings, missing []string
-	for i, name := range services {
-		if errs[i] == nil {
-			continue
-		}
-		image := api.GetImageNameOrDefault(p.Services[name], p.Name)
-		if _, err := c.ImageInspect(ctx, image); err != nil {
-			if !cerrdefs.IsNotFound(err) {
-				return nil, err
-			}
-			missing = append(missing, fmt.Sprintf("%s (service %s: %v)", image, name, errs[i]))
-			continue
-		}
-		warnings = append(warnings, fmt.Sprintf("could not pull %s (service %s), using the local image: %v", image, name, errs[i]))
-	}
-	if len(missing) > 0 {
-		return nil, exitcode.With(exitcode.Failed, fmt.Errorf("image %s could not be pulled and is not present locally: check the image name and tag ('docker picatest check' finds untagged and latest images), the registry login ('docker login'), or build or load the image on this machine", strings.Join(missing, "; ")))
-	}
-	return warnings, nil
 }

@@ -1,0 +1,193 @@
+// Package deploy holds what `docker picatest up` does to the engine
+// around Compose's own up: the plan (which volumes are reset, which
+// images are built and which pulled), the checks that the project's
+// external networks and volumes exist, the reset of the external volumes,
+// and the pull that falls back to a local image when the registry cannot
+// be reached.
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/compose/v5/pkg/api"
+	"github.com/moby/moby/client"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/picasoft/docker-picatest/internal/exitcode"
+)
+
+// Plan is what up is going to do, for --dry-run and for the run itself.
+type Plan struct {
+	// Reset: down -v --remove-orphans, and the external volumes re-created
+	// empty.
+	Reset bool
+	// ExternalVolumes and Networks are the Docker names of the project's
+	// external volumes and networks.
+	ExternalVolumes []string
+	Networks        []string
+	// Build and Pull are the services whose image is built, and pulled.
+	Build []string
+	Pull  []string
+}
+
+// NewPlan returns the plan of up for p; reset is false with --no-reset.
+func NewPlan(p *types.Project, reset bool) Plan {
+	plan := Plan{Reset: reset}
+	for _, v := range p.Volumes {
+		if bool(v.External) {
+			plan.ExternalVolumes = append(plan.ExternalVolumes, v.Name)
+		}
+	}
+	for _, n := range p.Networks {
+		if bool(n.External) {
+			plan.Networks = append(plan.Networks, n.Name)
+		}
+	}
+	for name, s := range p.Services {
+		if s.Build != nil {
+			plan.Build = append(plan.Build, name)
+		} else {
+			plan.Pull = append(plan.Pull, name)
+		}
+	}
+	for _, l := range [][]string{plan.ExternalVolumes, plan.Networks, plan.Build, plan.Pull} {
+		sort.Strings(l)
+	}
+	return plan
+}
+
+// CheckExternalNetworks fails (exit 1) when one of the external networks
+// names is missing.
+func CheckExternalNetworks(ctx context.Context, c NetworkInspector, names []string) error {
+	missing, err := missingObjects(names, func(name string) error {
+		_, err := c.NetworkInspect(ctx, name, client.NetworkInspectOptions{})
+		return err
+	})
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	return exitcode.With(exitcode.Failed, fmt.Errorf("external network %s does not exist: start the service that creates it (Traefik creates %q on the test machine), or create it with 'docker network create %s'",
+		strings.Join(missing, ", "), missing[0], missing[0]))
+}
+
+// CheckExternalVolumes fails (exit 1) when one of the external volumes
+// names is missing, which only the reset re-creates (after an interrupted
+// reset, say).
+func CheckExternalVolumes(ctx context.Context, c VolumeClient, names []string) error {
+	missing, err := missingObjects(names, func(name string) error {
+		_, err := c.VolumeInspect(ctx, name, client.VolumeInspectOptions{})
+		return err
+	})
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	return exitcode.With(exitcode.Failed, fmt.Errorf("external volume %s does not exist: run 'docker picatest up' without --no-reset, which re-creates the external volumes empty, or create it with 'docker volume create %s'",
+		strings.Join(missing, ", "), missing[0]))
+}
+
+// missingObjects returns, sorted, the names that inspect does not find; any
+// other error of inspect is returned.
+func missingObjects(names []string, inspect func(name string) error) ([]string, error) {
+	var missing []string
+	for _, name := range names {
+		if err := inspect(name); err != nil {
+			if !cerrdefs.IsNotFound(err) {
+				return nil, err
+			}
+			missing = append(missing, name)
+		}
+	}
+	sort.Strings(missing)
+	return missing, nil
+}
+
+// ResetExternalVolumes removes each of the external volumes names and
+// re-creates it empty with the same driver, options and labels (up cannot
+// start without it).
+func ResetExternalVolumes(ctx context.Context, c VolumeClient, names []string) error {
+	for _, name := range names {
+		opts := client.VolumeCreateOptions{Name: name}
+		existing, err := c.VolumeInspect(ctx, name, client.VolumeInspectOptions{})
+		switch {
+		case err == nil:
+			opts.Driver, opts.DriverOpts, opts.Labels = existing.Volume.Driver, existing.Volume.Options, existing.Volume.Labels
+			if _, err := c.VolumeRemove(ctx, name, client.VolumeRemoveOptions{}); err != nil {
+				return fmt.Errorf("removing external volume %s: %w\nA container outside the project may use it: find it with 'docker ps -a --filter volume=%s'", name, err, name)
+			}
+		case !cerrdefs.IsNotFound(err):
+			return err
+		}
+		if _, err := c.VolumeCreate(ctx, opts); err != nil {
+			return fmt.Errorf("re-creating external volume %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// PullImages pulls the image of each service, all at the same time, one
+// Compose pull per service so that each failure is known. A failed pull of
+// an image present locally is a warning (the test machine may be offline);
+// of an absent image, an error naming it.
+func PullImages(ctx context.Context, backend Puller, c ImageInspector, p *types.Project, services []string) ([]string, error) {
+	errs := make([]error, len(services))
+	eg, egCtx := errgroup.WithContext(ctx)
+	for i, name := range services {
+		one := *p
+		one.Services = types.Services{name: p.Services[name]}
+		eg.Go(func() error {
+			errs[i] = backend.Pull(egCtx, &one, api.PullOptions{Quiet: true})
+			return nil
+		})
+	}
+	_ = eg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var warnings, missing []string
+	for i, name := range services {
+		if errs[i] == nil {
+			continue
+		}
+		image := api.GetImageNameOrDefault(p.Services[name], p.Name)
+		if _, err := c.ImageInspect(ctx, image); err != nil {
+			if !cerrdefs.IsNotFound(err) {
+				return nil, err
+			}
+			missing = append(missing, fmt.Sprintf("%s (service %s: %v)", image, name, errs[i]))
+			continue
+		}
+		warnings = append(warnings, fmt.Sprintf("could not pull %s (service %s), using the local image: %v", image, name, errs[i]))
+	}
+	if len(missing) > 0 {
+		return nil, exitcode.With(exitcode.Failed, fmt.Errorf("image %s could not be pulled and is not present locally: check the image name and tag ('docker picatest check' finds untagged and latest images), the registry login ('docker login'), or build or load the image on this machine", strings.Join(missing, "; ")))
+	}
+	return warnings, nil
+}
+
+// NetworkInspector is the part of the moby client CheckExternalNetworks
+// needs.
+type NetworkInspector interface {
+	NetworkInspect(ctx context.Context, network string, options client.NetworkInspectOptions) (client.NetworkInspectResult, error)
+}
+
+// VolumeClient is the part of the moby client the external volumes need.
+type VolumeClient interface {
+	VolumeInspect(ctx context.Context, volumeID string, options client.VolumeInspectOptions) (client.VolumeInspectResult, error)
+	VolumeRemove(ctx context.Context, volumeID string, options client.VolumeRemoveOptions) (client.VolumeRemoveResult, error)
+	VolumeCreate(ctx context.Context, options client.VolumeCreateOptions) (client.VolumeCreateResult, error)
+}
+
+// ImageInspector is the part of the moby client PullImages needs.
+type ImageInspector interface {
+	ImageInspect(ctx context.Context, image string, opts ...client.ImageInspectOption) (client.ImageInspectResult, error)
+}
+
+// Puller is the part of the Compose SDK PullImages needs.
+type Puller interface {
+	Pull(ctx context.Context, project *types.Project, options api.PullOptions) error
+}
