@@ -134,6 +134,8 @@ deb() {
 	install -d "${root}/DEBIAN" "${root}/usr/libexec/docker/cli-plugins" "$doc"
 	install -m 0755 "$bin" "${root}/usr/libexec/docker/cli-plugins/${PLUGIN}"
 	install -m 0644 "${src}/scripts/debian/copyright" "${doc}/copyright"
+	install -d "${root}/usr/share/lintian/overrides"
+	install -m 0644 "${src}/scripts/debian/lintian-overrides" "${root}/usr/share/lintian/overrides/${PLUGIN}"
 	cat >"${work}/changelog" <<CHANGELOG
 ${PLUGIN} (${debver}) unstable; urgency=medium
 
@@ -165,6 +167,7 @@ Description: Docker CLI plugin to test a Compose service on a test machine
  The plugin is installed in /usr/libexec/docker/cli-plugins, where the docker
  CLI of docker.io and of docker-ce-cli finds it.
 CONTROL
+	(cd "$root" && find usr -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum) >"${root}/DEBIAN/md5sums"
 	find "$root" -exec touch -h -d "@${epoch}" {} +
 	SOURCE_DATE_EPOCH="$epoch" dpkg-deb --root-owner-group -Zxz --build "$root" "${out}/${name}" >/dev/null \
 		|| die "dpkg-deb --build for ${arch} failed"
