@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/docker/cli/cli/command"
@@ -80,7 +79,7 @@ func runCheck(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc
 	if err != nil {
 		return err
 	}
-	s, err := root.settingsOptions.resolve(p.WorkingDir, os.Getenv)
+	s, err := root.resolveSettings(p.WorkingDir)
 	if err != nil {
 		return err
 	}

@@ -84,7 +84,7 @@ func completeServiceNames(dockerCli command.Cli, newBackend BackendFunc, o *root
 		}
 		// Only the names are needed: no environment resolution, so that a
 		// missing env_file does not prevent completion; no remote loaders.
-		p, err := backend.LoadProject(cmd.Context(), offline(o.projectLoadOptions(nil, cli.WithoutEnvironmentResolution, cli.WithDiscardEnvFile)))
+		p, err := backend.LoadProject(cmd.Context(), offline(o.composeLoadOptions(nil, cli.WithoutEnvironmentResolution, cli.WithDiscardEnvFile)))
 		if err != nil || p == nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

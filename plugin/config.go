@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
-	"github.com/picasoft/docker-picatest/transforms"
 )
 
 type configOptions struct {
@@ -71,7 +70,7 @@ func (o configOptions) validate() error {
 }
 
 func runConfig(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts configOptions, services []string) error {
-	lo := loadOptions{services: services, labels: true, files: opts.diff}
+	lo := loadOptions{Services: services, Labels: true, Files: opts.diff}
 	backend, err := newBackend(dockerCli, root.Progress)
 	if err != nil {
 		return err
@@ -146,14 +145,7 @@ func renderDiff(tp *testProject) (string, error) {
 		}
 		out.WriteString(unifiedDiff("a/"+name, "b/"+name, f.Old, f.New))
 	}
-	var rewrites, examples []transforms.Change
-	for _, c := range tp.Changes {
-		if c.Transform == "example-secrets" {
-			examples = append(examples, c)
-		} else {
-			rewrites = append(rewrites, c)
-		}
-	}
+	rewrites, examples := tp.Rewrites(), tp.ExampleSecrets()
 	fmt.Fprintf(&out, "\nRewrites (%d):\n", len(rewrites))
 	for _, c := range rewrites {
 		fmt.Fprintf(&out, "  %s  %s: %s -> %s\n", c.Transform, c.Where, c.Old, c.New)

@@ -47,13 +47,12 @@ func runLogs(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 	if err != nil {
 		return err
 	}
-	p, _, err := root.loadNameAndSettings(ctx, backend)
+	// The containers print what they got: real secrets when started with
+	// --real-secrets. Their values are masked (see maskingBackend).
+	p, err := root.loadLogs(ctx, backend)
 	if err != nil {
 		return err
 	}
-	// The containers print what they got: real secrets when started with
-	// --real-secrets. Their values are masked (see maskingBackend).
-	root.masks.Set(root.deployedRedactor(ctx, backend, p.Name))
 	consumer := formatter.NewLogConsumer(ctx, dockerCli.Out(), dockerCli.Err(), dockerCli.Out().IsTerminal(), true, opts.timestamps)
 	return backend.Logs(ctx, p.Name, consumer, api.LogOptions{
 		Services:   services,

@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/cli/cli/command"
 	"github.com/docker/compose/v5/pkg/api"
@@ -80,20 +78,6 @@ func (o pushOptions) validate() error {
 	return nil
 }
 
-// loadPushProject loads the project exactly as Compose does, with no
-// transform at all: push publishes production images. The services'
-// environment is not resolved, so that a real secrets env_file that only
-// exists on the production machine (its .example is in git) does not stop
-// a build: building needs only the build section, whose args come from the
-// interpolation of the Compose file (.env, --env-file, the environment).
-func (o *rootOptions) loadPushProject(ctx context.Context, backend Backend) (*types.Project, error) {
-	p, err := backend.LoadProject(ctx, o.projectLoadOptions(nil, cli.WithoutEnvironmentResolution))
-	if err != nil {
-		return nil, loadError(err, o.composeFiles())
-	}
-	return p, nil
-}
-
 func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts pushOptions, services []string) error {
 	backend, err := newBackend(dockerCli, root.Progress)
 	if err != nil {
@@ -108,7 +92,7 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 			return exitcode.Invalidf("no such service: %s\nThe services of project %s are: %s.", name, p.Name, serviceNames(p))
 		}
 	}
-	s, err := root.settingsOptions.resolve(p.WorkingDir, os.Getenv)
+	s, err := root.resolveSettings(p.WorkingDir)
 	if err != nil {
 		return err
 	}

@@ -45,14 +45,7 @@ type failureReport struct {
 
 func newUpReport(tp *testProject, states []smoke.ServiceState, warnings []string, d time.Duration) *upReport {
 	r := &upReport{Project: tp.Project.Name, Result: "ok", Duration: d.Round(time.Millisecond).String(), Warnings: warnings,
-		Rewrites: []transforms.Change{}, ExampleSecrets: []transforms.Change{}, Services: []serviceReport{}}
-	for _, c := range tp.Changes {
-		if c.Transform == "example-secrets" {
-			r.ExampleSecrets = append(r.ExampleSecrets, c)
-		} else {
-			r.Rewrites = append(r.Rewrites, c)
-		}
-	}
+		Rewrites: tp.Rewrites(), ExampleSecrets: tp.ExampleSecrets(), Services: []serviceReport{}}
 	for _, s := range states {
 		svc := tp.Project.Services[s.Service]
 		r.Services = append(r.Services, serviceReport{

@@ -2,8 +2,6 @@ package plugin
 
 import (
 	"github.com/spf13/pflag"
-
-	"github.com/picasoft/docker-picatest/internal/settings"
 )
 
 // settingsOptions are the flags that set Settings.
@@ -23,16 +21,16 @@ func (o *settingsOptions) addFlags(f *pflag.FlagSet) {
 	o.flags = append(o.flags, f)
 }
 
-// resolve resolves the settings for the project in dir with the flags
-// given (see settings.Resolve).
-func (o *settingsOptions) resolve(dir string, getenv func(string) string) (settings.Settings, error) {
+// given returns the value of each settings flag given on the command line,
+// by flag name (see settings.Resolve).
+func (o *settingsOptions) given() map[string]string {
 	given := map[string]string{}
 	for flag, v := range map[string]string{"prod-domain": o.prodDomain, "test-domain": o.testDomain, "registry": o.registry, "proxy": o.proxy} {
 		if o.changed(flag) {
 			given[flag] = v
 		}
 	}
-	return settings.Resolve(dir, given, getenv)
+	return given
 }
 
 // changed reports whether flag was set on the command line, before or

@@ -47,7 +47,7 @@ func TestSettingsPrecedence(t *testing.T) {
 			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 			o.addFlags(fs)
 			assert.NilError(t, fs.Parse(tc.flags))
-			got, err := o.resolve(svc, func(k string) string { return tc.env[k] })
+			got, err := settings.Resolve(svc, o.given(), func(k string) string { return tc.env[k] })
 			assert.NilError(t, err)
 			assert.Equal(t, got.File, filepath.Join(root, settings.File))
 			got.File = ""

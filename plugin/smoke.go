@@ -274,7 +274,7 @@ func runSmoke(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc
 	if err != nil {
 		return err
 	}
-	tp, err := root.loadTestProject(ctx, backend, loadOptions{services: services, containerOutput: true})
+	tp, err := root.loadTestProject(ctx, backend, loadOptions{Services: services, ContainerOutput: true})
 	if err != nil {
 		return err
 	}

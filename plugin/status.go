@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -139,7 +138,7 @@ func runStatusAll(ctx context.Context, dockerCli command.Cli, newBackend Backend
 	if dir == "" {
 		dir = "."
 	}
-	settings, err := root.settingsOptions.resolve(dir, os.Getenv)
+	settings, err := root.resolveSettings(dir)
 	if err != nil {
 		return err
 	}

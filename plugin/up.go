@@ -99,7 +99,7 @@ func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, r
 	if err != nil {
 		return err
 	}
-	tp, err := root.loadTestProject(ctx, backend, loadOptions{services: services, labels: true, containerOutput: !opts.dryRun})
+	tp, err := root.loadTestProject(ctx, backend, loadOptions{Services: services, Labels: true, ContainerOutput: !opts.dryRun})
 	if err != nil {
 		return err
 	}
@@ -325,7 +325,7 @@ func renderPlan(plan deploy.Plan, tp *testProject, chk *checks) string {
 		}
 		fmt.Fprintf(&b, "5. smoke checks through %s: %s; then the log scan\n", chk.proxy, listOrNone(urls))
 	}
-	fmt.Fprintf(&b, "6. report; %d rewrites, %d example secrets (see 'docker picatest config --diff')\n", countChanges(tp, false), countChanges(tp, true))
+	fmt.Fprintf(&b, "6. report; %d rewrites, %d example secrets (see 'docker picatest config --diff')\n", len(tp.Rewrites()), len(tp.ExampleSecrets()))
 	return b.String()
 }
 
@@ -334,14 +334,4 @@ func listOrNone(l []string) string {
 		return "none"
 	}
 	return strings.Join(l, ", ")
-}
-
-func countChanges(tp *testProject, examples bool) int {
-	n := 0
-	for _, c := range tp.Changes {
-		if (c.Transform == "example-secrets") == examples {
-			n++
-		}
-	}
-	return n
 }

@@ -8,7 +8,11 @@
 // transform is the business of the plugin package, not of the transforms.
 package transforms
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/compose-spec/compose-go/v2/types"
+)
 
 // Change records one edit made by a transform.
 type Change struct {
@@ -35,4 +39,24 @@ type Rewriter interface {
 	// Rewrite returns s with every production hostname replaced by its test
 	// counterpart, and whether anything changed.
 	Rewrite(s string) (string, bool)
+}
+
+// Func is one step of a transform pipeline: a transform with its settings
+// bound, taking a project and returning a new one with the changes made.
+type Func func(*types.Project) (*types.Project, []Change, error)
+
+// Apply runs steps in order on p, each on the project the previous one
+// returned, and returns the last project with every change, in order. The
+// first error stops it.
+func Apply(p *types.Project, steps ...Func) (*types.Project, []Change, error) {
+	var all []Change
+	for _, step := range steps {
+		next, changes, err := step(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		p = next
+		all = append(all, changes...)
+	}
+	return p, all, nil
 }

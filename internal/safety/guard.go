@@ -3,7 +3,6 @@ package safety
 import (
 	"context"
 	"os"
-	"os/user"
 	"strings"
 	"time"
 
@@ -42,7 +41,7 @@ func Guard(ctx context.Context, c Engine, testHosts []string, project, cmdline s
 	if err != nil {
 		return nil, err
 	}
-	me := CurrentOwner()
+	me := testlabels.CurrentOwner()
 	host, _ := os.Hostname()
 	release, err = acquireLock(ctx, lockDir(), daemon, project, lockWait(), lockInfo{
 		User:    me,
@@ -64,16 +63,4 @@ func Guard(ctx context.Context, c Engine, testHosts []string, project, cmdline s
 // CommandLine is the command as the user typed it, for the lock holder.
 func CommandLine() string {
 	return "docker " + strings.Join(os.Args[1:], " ")
-}
-
-// CurrentOwner is the owner of a test run: SUDO_USER, else USER, else the
-// account running the plugin (cron and some shells set neither).
-func CurrentOwner() string {
-	if o := testlabels.OwnerFromEnv(os.Getenv); o != "" {
-		return o
-	}
-	if u, err := user.Current(); err == nil {
-		return u.Username
-	}
-	return ""
 }

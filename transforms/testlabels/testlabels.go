@@ -10,6 +10,8 @@ package testlabels
 import (
 	"errors"
 	"fmt"
+	"os"
+	"os/user"
 	"sort"
 	"time"
 
@@ -143,4 +145,16 @@ func Transform(p *types.Project, l Labels) (*types.Project, []transforms.Change,
 	}
 	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Where < changes[j].Where })
 	return out, changes, nil
+}
+
+// CurrentOwner is the owner of a test run: SUDO_USER, else USER, else the
+// account running the plugin (cron and some shells set neither).
+func CurrentOwner() string {
+	if o := OwnerFromEnv(os.Getenv); o != "" {
+		return o
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
 }
