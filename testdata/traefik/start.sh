@@ -6,6 +6,8 @@
 #   websecure  :443 -> 127.0.0.1:${PICATEST_TRAEFIK_HTTPS:-18443} (TLS, self-signed default certificate)
 # and ping on the traefik entrypoint (:8082, 127.0.0.1:${PICATEST_TRAEFIK_PING:-18082}).
 # Waits until Traefik answers. Needs the image of build.sh.
+# On the engine of DOCKER_HOST (e.g. the second engine of testdata/engine):
+# a unix:// DOCKER_HOST's socket is the one mounted for the Docker provider.
 set -euo pipefail
 
 VERSION="v3.6.12"
@@ -15,6 +17,8 @@ HTTP_PORT="${PICATEST_TRAEFIK_HTTP:-18080}"
 HTTPS_PORT="${PICATEST_TRAEFIK_HTTPS:-18443}"
 PING_PORT="${PICATEST_TRAEFIK_PING:-18082}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SOCK="/var/run/docker.sock"
+[[ "${DOCKER_HOST:-}" == unix://* ]] && SOCK="${DOCKER_HOST#unix://}"
 
 log() { printf 'traefik: %s\n' "$*" >&2; }
 die() { printf 'traefik: error: %s\n' "$*" >&2; exit 1; }
@@ -35,7 +39,7 @@ if [[ "$state" != "true $want" ]]; then
 	log "starting $NAME ($IMAGE) on network proxy: http 127.0.0.1:$HTTP_PORT, https 127.0.0.1:$HTTPS_PORT"
 	docker run -d --name "$NAME" --restart unless-stopped --network proxy \
 		--label net.picasoft.picatest.test-traefik=true \
-		-v /var/run/docker.sock:/var/run/docker.sock:ro \
+		-v "$SOCK:/var/run/docker.sock:ro" \
 		-p "127.0.0.1:$HTTP_PORT:80" -p "127.0.0.1:$HTTPS_PORT:443" -p "127.0.0.1:$PING_PORT:8082" \
 		"$IMAGE" \
 		--providers.docker.exposedbydefault=false \
