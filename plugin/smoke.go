@@ -53,14 +53,12 @@ func prepareChecks(tp *testProject, opts checkOptions) (*checks, error) {
 		return nil, exitcode.Invalidf("--proxy / PICATEST_PROXY: %v", err)
 	}
 	c.proxy = proxy
-	if c.targets, err = smoke.Targets(tp.Project, tp.Settings.TestDomain); err != nil {
+	extras, err := smoke.ProjectExtras(tp.Project)
+	if err != nil {
 		return nil, exitcode.Invalidf("%v", err)
 	}
-	for name, s := range tp.Project.Services {
-		x, err := smoke.ServiceExtras(name, s)
-		if err != nil {
-			return nil, exitcode.Invalidf("%v", err)
-		}
+	c.targets = smoke.TargetsWith(tp.Project, tp.Settings.TestDomain, extras)
+	for name, x := range extras {
 		c.ignore[name] = x.LogIgnore
 	}
 	return c, nil
@@ -322,11 +320,7 @@ func runSmoke(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc
 func serviceHealth(states []smoke.ServiceState) map[string]string {
 	out := map[string]string{}
 	for _, s := range states {
-		v := s.State
-		if s.Health != "" {
-			v += ", " + s.Health
-		}
-		out[s.Service] = v
+		out[s.Service] = smoke.StateHealth(s.State, s.Health)
 	}
 	return out
 }

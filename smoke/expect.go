@@ -17,6 +17,22 @@ type Expect struct {
 	OneShot bool
 }
 
+// HasHealthcheck reports whether s declares a healthcheck in the Compose
+// file that is not disabled (disable: true, or test: ["NONE"]).
+func HasHealthcheck(s types.ServiceConfig) bool {
+	hc := s.HealthCheck
+	return hc != nil && !hc.Disable && len(hc.Test) > 0 && !strings.EqualFold(hc.Test[0], "NONE")
+}
+
+// StateHealth is "state" or "state, health", as reports and messages show
+// a container.
+func StateHealth(state, health string) string {
+	if health == "" {
+		return state
+	}
+	return state + ", " + health
+}
+
 // ExpectFromProject derives Expect for every service of a (transformed)
 // compose-go project. A service scaled to 0 is left out (it has no
 // container to wait for). A healthcheck that comes from the image is detected
@@ -28,8 +44,7 @@ func ExpectFromProject(p *types.Project) map[string]Expect {
 		if s.GetScale() == 0 {
 			continue
 		}
-		hc := s.HealthCheck
-		out[name] = Expect{Healthcheck: hc != nil && !hc.Disable && len(hc.Test) > 0 && !strings.EqualFold(hc.Test[0], "NONE")}
+		out[name] = Expect{Healthcheck: HasHealthcheck(s)}
 	}
 	for _, s := range p.Services {
 		for dep, d := range s.DependsOn {

@@ -158,11 +158,7 @@ func Health(ctx context.Context, e Engine, project string) (map[string]string, e
 	out := map[string]string{}
 	for _, s := range list.Items {
 		svc := s.Labels[labelService]
-		v := string(s.State)
-		h := summaryHealth(s)
-		if h != "" {
-			v += ", " + h
-		}
+		v := StateHealth(string(s.State), summaryHealth(s))
 		if old, ok := out[svc]; ok && !(old == "running, healthy" || old == "running") {
 			continue // keep the first problem
 		}

@@ -75,13 +75,33 @@ func (t Target) URL() string { return t.Scheme + "://" + t.Host + t.Path }
 // left out. Sorted by service, host, path; deduplicated. An invalid
 // x-picatest extension is an error.
 func Targets(p *types.Project, testDomain string) ([]Target, error) {
-	var out []Target
+	extras, err := ProjectExtras(p)
+	if err != nil {
+		return nil, err
+	}
+	return TargetsWith(p, testDomain, extras), nil
+}
+
+// ProjectExtras reads and validates the x-picatest extension of every
+// service of p, by service name.
+func ProjectExtras(p *types.Project) (map[string]Extras, error) {
+	out := map[string]Extras{}
 	for _, name := range p.ServiceNames() {
-		s := p.Services[name]
-		x, err := ServiceExtras(name, s)
+		x, err := ServiceExtras(name, p.Services[name])
 		if err != nil {
 			return nil, err
 		}
+		out[name] = x
+	}
+	return out, nil
+}
+
+// TargetsWith is Targets with the x-picatest extensions already read by
+// ProjectExtras.
+func TargetsWith(p *types.Project, testDomain string, extras map[string]Extras) []Target {
+	var out []Target
+	for _, name := range p.ServiceNames() {
+		s, x := p.Services[name], extras[name]
 		seen := map[string]bool{}
 		var svc []Target
 		for _, r := range traefik.HTTPRouters(s.Labels) {
@@ -112,7 +132,7 @@ func Targets(p *types.Project, testDomain string) ([]Target, error) {
 		})
 		out = append(out, svc...)
 	}
-	return out, nil
+	return out
 }
 
 // URLs returns the test URLs of a service from its labels: scheme://host/

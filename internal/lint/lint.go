@@ -22,6 +22,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/registry"
 	"github.com/picasoft/docker-picatest/internal/settings"
 	"github.com/picasoft/docker-picatest/internal/traefik"
+	"github.com/picasoft/docker-picatest/smoke"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
 )
 
@@ -124,7 +125,7 @@ func checkTraefik(p *types.Project, name string, svc types.ServiceConfig, s sett
 	if !traefik.Routed(svc.Labels) {
 		return
 	}
-	if svc.HealthCheck == nil || svc.HealthCheck.Disable || len(svc.HealthCheck.Test) == 0 || svc.HealthCheck.Test[0] == "NONE" {
+	if !smoke.HasHealthcheck(svc) {
 		add(Finding{Severity: Warning, Rule: "traefik-healthcheck", Service: name,
 			Message: fmt.Sprintf("service %s is routed by Traefik but has no healthcheck in the Compose file", name),
 			Hint:    "add a healthcheck so that 'up' waits for the service to be ready; if the image declares its own HEALTHCHECK this is fine, but check cannot read the image statically",
