@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -56,8 +55,8 @@ and changes nothing.`,
 
 // validate checks the flag values.
 func (o checkCmdOptions) validate() error {
-	if o.format != "text" && o.format != "json" {
-		return exitcode.Invalidf("--format %q is not supported: use --format text or --format json", o.format)
+	if err := checkFormat(o.format, "text", "json"); err != nil {
+		return err
 	}
 	return nil
 }
@@ -97,9 +96,7 @@ func runCheck(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc
 		}
 	}
 	if opts.format == "json" {
-		enc := json.NewEncoder(dockerCli.Out())
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(report); err != nil {
+		if err := writeJSON(dockerCli.Out(), report); err != nil {
 			return err
 		}
 	} else {

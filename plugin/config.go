@@ -55,10 +55,8 @@ Never 3: config changes nothing, so no safety rule applies.`,
 
 // validate checks the flag combinations.
 func (o configOptions) validate() error {
-	switch o.format {
-	case "yaml", "json":
-	default:
-		return exitcode.Invalidf("--format %q is not supported: use --format yaml or --format json", o.format)
+	if err := checkFormat(o.format, "yaml", "json"); err != nil {
+		return err
 	}
 	if o.diff && o.format != "yaml" {
 		return exitcode.Invalidf("--diff prints a text diff and cannot be combined with --format %s: drop one of the two flags", o.format)

@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -72,8 +71,8 @@ tree, test build), 130 interrupted.`,
 
 // validate checks the flag values.
 func (o pushOptions) validate() error {
-	if o.format != "text" && o.format != "json" {
-		return exitcode.Invalidf("--format %q is not supported: use --format text or --format json", o.format)
+	if err := checkFormat(o.format, "text", "json"); err != nil {
+		return err
 	}
 	return nil
 }
@@ -188,9 +187,7 @@ type pushedImage struct {
 
 func (r *pushReport) print(w io.Writer, format string) error {
 	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return writeJSON(w, r)
 	}
 	var b strings.Builder
 	commit := r.Commit

@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -88,12 +87,7 @@ func (r *upReport) fail(werr *smoke.WaitError) {
 func (r *upReport) render(format string) (string, error) {
 	var b strings.Builder
 	if format == "json" {
-		enc := json.NewEncoder(&b)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
-			return "", err
-		}
-		return b.String(), nil
+		return renderJSON(r)
 	}
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVICE\tIMAGE\tSTATE\tHEALTH\tRESTARTS\tTEST URLS")

@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -244,8 +243,8 @@ Exit codes: 0 all checks passed, 1 a check failed (or error lines with
   PICATEST_PROXY=127.0.0.1:8443 docker picatest smoke --insecure
   docker picatest smoke --strict --format json`,
 		RunE: adapt(func(ctx context.Context, args []string) error {
-			if opts.format != "text" && opts.format != "json" {
-				return exitcode.Invalidf("--format %q is not supported: use --format text or --format json", opts.format)
+			if err := checkFormat(opts.format, "text", "json"); err != nil {
+				return err
 			}
 			if opts.waitTimeout <= 0 {
 				return exitcode.Invalidf("--wait-timeout must be positive, e.g. --wait-timeout 1m")
@@ -297,11 +296,11 @@ func runSmoke(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc
 	}
 	var b strings.Builder
 	if opts.format == "json" {
-		enc := json.NewEncoder(&b)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		out, err := renderJSON(rep)
+		if err != nil {
 			return err
 		}
+		b.WriteString(out)
 	} else {
 		res.print(&b)
 		if rep.Result == "ok" {

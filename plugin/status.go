@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -45,8 +44,8 @@ interrupted. Never 3: status only reads.`,
   docker picatest ps --format json
   docker picatest status --all`,
 		RunE: adapt(func(ctx context.Context, args []string) error {
-			if opts.format != "text" && opts.format != "json" {
-				return exitcode.Invalidf("--format %q is not supported: use --format text or --format json", opts.format)
+			if err := checkFormat(opts.format, "text", "json"); err != nil {
+				return err
 			}
 			if opts.all {
 				if len(args) > 0 {
@@ -174,9 +173,7 @@ func runStatusAll(ctx context.Context, dockerCli command.Cli, newBackend Backend
 	}
 	w := dockerCli.Out()
 	if opts.format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"projects": all})
+		return writeJSON(w, map[string]any{"projects": all})
 	}
 	if len(lines) == 0 {
 		_, err := fmt.Fprintln(w, "No test deployment on this engine: start one with 'docker picatest up'.")
@@ -187,9 +184,7 @@ func runStatusAll(ctx context.Context, dockerCli command.Cli, newBackend Backend
 
 func printStatus(w io.Writer, project string, lines []containerStatus, format string) error {
 	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"project": project, "containers": lines})
+		return writeJSON(w, map[string]any{"project": project, "containers": lines})
 	}
 	if len(lines) == 0 {
 		_, err := fmt.Fprintf(w, "Project %s has no containers: start it with 'docker picatest up'.\n", project)

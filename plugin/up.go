@@ -76,8 +76,8 @@ safety rule, 130 interrupted.`,
 
 // validate checks the flag combinations.
 func (o upOptions) validate() error {
-	if o.format != "text" && o.format != "json" {
-		return exitcode.Invalidf("--format %q is not supported: use --format text or --format json", o.format)
+	if err := checkFormat(o.format, "text", "json"); err != nil {
+		return err
 	}
 	if o.waitTimeout <= 0 {
 		return exitcode.Invalidf("--wait-timeout must be positive, e.g. --wait-timeout 5m")
