@@ -12,7 +12,8 @@
 #               and an iptables chain PICATEST-ENGINE2 in FORWARD that lets its
 #               containers reach each other (see lib.sh)
 #   runtime     runc-new (runc v1.5.3), published ports through its own docker-proxy
-#   label       net.picasoft.picatest.test-host=true (a test host for picatest)
+#   name        picatest-engine2-test (docker info's Name: a test host for picatest
+#               by its default globs), from a UTS namespace of its own
 # It uses Debian's containerd binary (its own instance, under the exec root)
 # and the containerd image store. Waits until the engine answers, then prints
 # the DOCKER_HOST to use on stdout. Already running: reuses it. Needs root and
@@ -28,6 +29,7 @@ started=""
 command -v docker >/dev/null || engine_die "docker CLI not found in PATH"
 command -v containerd >/dev/null || engine_die "containerd not found in PATH (Debian package containerd, installed with docker.io)"
 command -v ip >/dev/null || engine_die "ip not found in PATH (Debian package iproute2)"
+command -v unshare >/dev/null || engine_die "unshare not found in PATH (Debian package util-linux)"
 for bin in "$DOCKERD_BIN" "$PROXY_BIN" "$RUNC_BIN"; do
 	[[ -x "$bin" ]] || engine_die "$bin is missing: run $engine_here/build.sh first (the first build takes ~10 min)"
 done
@@ -73,7 +75,6 @@ else
   "ip6tables": false,
   "bridge": "$ENGINE_BRIDGE",
   "default-address-pools": [{"base": "$ENGINE_POOL_BASE", "size": $ENGINE_POOL_SIZE}],
-  "labels": ["$ENGINE_LABEL"],
   "log-driver": "json-file",
   "log-opts": {"max-size": "10m", "max-file": "3"}
 }
@@ -82,13 +83,16 @@ JSON
 	rm -f "$ENGINE_SOCK"
 	engine_log "starting dockerd ${ENGINE_VERSION} on $ENGINE_HOST (log: $ENGINE_LOG)"
 	printf '\n=== %s start.sh\n' "$(date -Is)" >>"$ENGINE_LOG"
-	engine_as_root setsid "$DOCKERD_BIN" --config-file "$ENGINE_CONFIG" >>"$ENGINE_LOG" 2>&1 </dev/null &
+	# Its own hostname, in its own UTS namespace: the daemon's name. Containers
+	# have their own anyway (only --uts=host ones would see this one).
+	engine_as_root setsid unshare --uts sh -c 'echo "$1" >/proc/sys/kernel/hostname && exec "$2" --config-file "$3"' \
+		sh "$ENGINE_NAME" "$DOCKERD_BIN" "$ENGINE_CONFIG" >>"$ENGINE_LOG" 2>&1 </dev/null &
 	started=$!
 fi
 
 for ((i = 0; i < WAIT * 5; i++)); do
 	if engine_answers; then
-		engine_log "ready: $(docker -H "$ENGINE_HOST" version --format 'engine {{.Server.Version}}, API {{.Server.APIVersion}}') on $ENGINE_HOST"
+		engine_log "ready: $(docker -H "$ENGINE_HOST" info --format '{{.Name}}, engine {{.ServerVersion}}') on $ENGINE_HOST"
 		printf '%s\n' "$ENGINE_HOST"
 		exit 0
 	fi
