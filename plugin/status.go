@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/safety"
 	"github.com/picasoft/docker-picatest/smoke"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
@@ -101,7 +102,6 @@ func statusLines(ctx context.Context, dockerCli command.Cli, backend Backend, pr
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
 	lines := make([]containerStatus, 0, len(containers))
 	for _, c := range containers {
 		st := containerStatus{
@@ -116,7 +116,7 @@ func statusLines(ctx context.Context, dockerCli command.Cli, backend Backend, pr
 			st.Owner, st.Branch, st.Commit = l.Owner, l.Branch, l.Commit
 			if !l.Started.IsZero() {
 				st.Started = l.Started.UTC().Format(time.RFC3339)
-				st.Age = now.Sub(l.Started).Round(time.Second).String()
+				st.Age = safety.Ago(l.Started)
 			}
 		}
 		lines = append(lines, st)

@@ -40,7 +40,7 @@ func newUpCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOptio
 	cmd := &cobra.Command{
 		Use:   "up [OPTIONS] [SERVICE...]",
 		Short: "Test the service: reset, build, pull, start, wait until healthy, report",
-		Long: `Runs the whole test of SPEC §4 with the transformed project: preflight
+		Long: `Runs the whole test with the transformed project: preflight
 (engine, test-host guard, lock, owner, transforms, external networks), reset
 (down -v --remove-orphans, external volumes removed and re-created empty)
 with the build and the pull at the same time, start, wait until running
