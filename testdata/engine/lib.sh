@@ -24,13 +24,15 @@ ENGINE_PIDFILE="$ENGINE_RUN/dockerd.pid"
 ENGINE_CONFIG="$ENGINE_DIR/daemon.json"
 ENGINE_LOG="$ENGINE_DIR/dockerd.log"
 
-# The second engine's default bridge, and the pool of its user networks: both
-# in 172.31.0.0/16, the last pool Debian's engine takes (after 172.17-172.30),
-# so that the two engines never put the same subnet on two bridges.
+# The second engine's default bridge (in 172.31.0.0/16, the last pool of the
+# defaults). Its user networks come from the default pools: both engines skip
+# a subnet that already has a route on the host (another bridge), so they do
+# not take each other's. No "default-address-pools" in its config: with it,
+# dockerd deletes docker0 (the default bridge's name, whatever --bridge says)
+# at every start after the first, and the first engine's containers on its
+# default network then fail with "could not find bridge docker0".
 ENGINE_BRIDGE="picatest1"
 ENGINE_BRIDGE_CIDR="172.31.255.1/24"
-ENGINE_POOL_BASE="172.31.0.0/17"
-ENGINE_POOL_SIZE=24
 
 # The daemon's name (docker info's Name is dockerd's hostname: start.sh runs
 # it in a UTS namespace of its own). It matches the default test-host glob
@@ -65,11 +67,14 @@ engine_pid() {
 engine_answers() { docker -H "$ENGINE_HOST" version --format '{{.Server.APIVersion}}' >/dev/null 2>&1; }
 
 # The first engine sets the FORWARD policy to DROP and, with
-# net.bridge.bridge-nf-call-iptables=1, bridged frames go through FORWARD too:
-# without a rule of ours, containers of the second engine (which runs with
-# --iptables=false) cannot reach each other, not even on one network (Traefik
-# to its backends times out). The chain PICATEST-ENGINE2, jumped to from
-# FORWARD, accepts traffic within the second engine's own address ranges.
+# net.bridge.bridge-nf-call-iptables=1, frames between two containers on one
+# bridge go through FORWARD too: without a rule of ours, containers of the
+# second engine (which runs with --iptables=false) cannot reach each other,
+# not even on one network (Traefik to its backends times out). The chain
+# PICATEST-ENGINE2, jumped to from FORWARD, accepts frames that stay on one
+# bridge (what Docker's own rules accept on the first engine's networks too,
+# "-i br-X -o br-X -j ACCEPT"); traffic between two networks stays dropped,
+# as Docker's isolation wants.
 ENGINE_CHAIN="PICATEST-ENGINE2"
 
 # engine_fw_ensure CHAIN RULE...: appends (inserts, for FORWARD) RULE unless
@@ -90,8 +95,7 @@ engine_firewall_add() {
 	engine_as_root iptables -w -L "$ENGINE_CHAIN" -n >/dev/null 2>&1 ||
 		engine_as_root iptables -w -N "$ENGINE_CHAIN" ||
 		engine_die "could not create the iptables chain $ENGINE_CHAIN"
-	engine_fw_ensure "$ENGINE_CHAIN" -s "$ENGINE_BRIDGE_CIDR" -d "$ENGINE_BRIDGE_CIDR" -j ACCEPT
-	engine_fw_ensure "$ENGINE_CHAIN" -s "$ENGINE_POOL_BASE" -d "$ENGINE_POOL_BASE" -j ACCEPT
+	engine_fw_ensure "$ENGINE_CHAIN" -m physdev --physdev-is-bridged -j ACCEPT
 	engine_fw_ensure FORWARD -j "$ENGINE_CHAIN"
 }
 

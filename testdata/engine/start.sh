@@ -8,9 +8,9 @@
 #   data root   /var/lib/picatest-engine2/data             (PICATEST_ENGINE_DIR)
 #   config      /var/lib/picatest-engine2/daemon.json, log /var/lib/picatest-engine2/dockerd.log
 #   networks    default bridge picatest1 172.31.255.1/24 (created here), user
-#               networks from 172.31.0.0/17; --iptables=false --ip6tables=false,
+#               networks from the default pools; --iptables=false --ip6tables=false,
 #               and an iptables chain PICATEST-ENGINE2 in FORWARD that lets its
-#               containers reach each other (see lib.sh)
+#               containers on one network reach each other (see lib.sh)
 #   runtime     runc-new (runc v1.5.3), published ports through its own docker-proxy
 #   name        picatest-engine2-test (docker info's Name: a test host for picatest
 #               by its default globs), from a UTS namespace of its own
@@ -66,7 +66,6 @@ else
   "exec-root": "$ENGINE_RUN/exec",
   "pidfile": "$ENGINE_PIDFILE",
   "containerd-namespace": "picatest-engine2",
-  "containerd-plugins-namespace": "picatest-engine2-plugins",
   "cgroup-parent": "picatest-engine2",
   "runtimes": {"runc-new": {"path": "$RUNC_BIN"}},
   "default-runtime": "runc-new",
@@ -74,7 +73,6 @@ else
   "iptables": false,
   "ip6tables": false,
   "bridge": "$ENGINE_BRIDGE",
-  "default-address-pools": [{"base": "$ENGINE_POOL_BASE", "size": $ENGINE_POOL_SIZE}],
   "log-driver": "json-file",
   "log-opts": {"max-size": "10m", "max-file": "3"}
 }
