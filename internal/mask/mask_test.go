@@ -1,6 +1,7 @@
 package mask
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -62,3 +63,25 @@ func (r *recordedLogs) Log(_, m string) { r.lines = append(r.lines, m) }
 func (r *recordedLogs) Err(_, m string) { r.lines = append(r.lines, m) }
 
 func (r *recordedLogs) Status(_, m string) { r.lines = append(r.lines, m) }
+
+func TestSlot(t *testing.T) {
+	var slot Slot
+	var got recordedLogs
+	logs := slot.Logs(&got)
+	logs.Log("web-1", "secret-value-1")
+	err := slot.Error(errors.New("cannot parse secret-value-1"))
+	assert.Check(t, is.Error(err, "cannot parse secret-value-1"), "nothing installed: unchanged")
+	assert.Check(t, slot.Error(nil) == nil)
+
+	m, err := New([]string{writeSecrets(t, "X=secret-value-1\n")})
+	assert.NilError(t, err)
+	slot.Set(m)
+	logs.Log("web-1", "out: secret-value-1")
+	logs.Err("web-1", "err: secret-value-1")
+	logs.Status("web-1", "status")
+	assert.Check(t, is.DeepEqual(got.lines, []string{"secret-value-1", "out: ********", "err: ********", "status"}))
+	err = slot.Error(exitcode.With(exitcode.Invalid, errors.New("cannot parse secret-value-1")))
+	assert.Check(t, is.Error(err, "cannot parse ********"))
+	assert.Check(t, is.Equal(exitcode.Of(err), exitcode.Invalid), "the exit code is kept")
+	assert.Check(t, is.Equal(slot.String("a secret-value-1"), "a ********"))
+}
