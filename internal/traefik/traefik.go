@@ -13,7 +13,7 @@ import (
 
 var (
 	// hostMatcherV2 matches Traefik v2/v3 Host(`a`, `b`) and HostSNI(`a`).
-	hostMatcherV2 = regexp.MustCompile("(?i)\\bHost(?:SNI)?\\(([^)]*)\\)")
+	hostMatcherV2 = regexp.MustCompile(`(?i)\bHost(?:SNI)?\(([^)]*)\)`)
 	// quoted matches one back-quoted or double-quoted argument.
 	quoted = regexp.MustCompile("[`\"]([^`\"]+)[`\"]")
 	// hostMatcherV1 matches Traefik v1 Host:a,b up to ';'.
