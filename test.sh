@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test command of docker-picatest (README): prepares a fresh machine and runs
 # every test.
-#   ./test.sh          Docker engine (installed/started if needed), go build,
-#                      Traefik image (built once, cached),
+#   ./test.sh          Docker engine (installed/started if needed), lintian,
+#                      go build, Traefik image (built once, cached),
 #                      test images, go vet, gofmt, go test ./... (end-to-end
 #                      included), then a short fuzz of every fuzz target
 #   ./test.sh --short  go test -short ./... only (no Docker engine needed)
@@ -121,6 +121,24 @@ ensure_docker() {
 log "Docker engine"
 ensure_docker
 results+=("PASS  Docker engine")
+
+# The release test (release/) builds Debian packages with dpkg-deb (dpkg is
+# always there) and lints them with lintian when it is installed.
+ensure_lintian() {
+	if command -v lintian >/dev/null 2>&1; then
+		echo "lintian: $(lintian --version)"
+		return 0
+	fi
+	echo "Installing lintian (the release test lints the Debian packages)"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null \
+		|| die "apt-get update failed"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends lintian </dev/null \
+		|| die "apt-get install lintian failed"
+}
+
+log "lintian"
+ensure_lintian
+results+=("PASS  lintian")
 
 # --- (b) build, (c) test images ----------------------------------------------
 log "go build ./..."
