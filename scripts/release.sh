@@ -20,6 +20,7 @@
 # 0.3.0-rc.1 -> 0.3.0~rc.1); any character Debian does not allow becomes ".";
 # a version not starting with a digit gets "0~" before it (dev -> 0~dev, before
 # every release).
+# It needs Go, git, GNU coreutils, dpkg-deb (Debian's dpkg) and gzip.
 set -euo pipefail
 
 PLUGIN="docker-picatest"
@@ -74,6 +75,10 @@ done
 [[ "$version" =~ ^[A-Za-z0-9][A-Za-z0-9._+~-]*$ ]] \
 	|| die "VERSION '${version}' has characters a version cannot have; use letters, digits and . _ + ~ - (e.g. v0.3.0)"
 debver="$(deb_version "$version")"
+IFS=',' read -r -a target_list <<<"$targets"
+for target in "${target_list[@]}"; do
+	[[ ",${ALL_TARGETS}," == *",${target},"* ]] || die "target '${target}' is not one of ${ALL_TARGETS}"
+done
 if [[ $print_deb -eq 1 ]]; then
 	printf '%s\n' "$debver"
 	exit 0
@@ -112,9 +117,7 @@ printf 'Release %s (Debian %s) of %s, commit %s, %s, into %s\n' \
 
 # --- Binaries -----------------------------------------------------------------
 files=()
-IFS=',' read -r -a target_list <<<"$targets"
 for target in "${target_list[@]}"; do
-	[[ "$target" =~ ^[a-z0-9]+/[a-z0-9]+$ ]] || die "target '${target}' is not OS/ARCH (e.g. linux/amd64)"
 	os="${target%/*}" arch="${target#*/}"
 	bin="${PLUGIN}-${os}-${arch}"
 	t0=$SECONDS
