@@ -121,7 +121,7 @@ services:
     env_file: pad.secrets
     labels:
       traefik.http.routers.pad.rule: Host(`+"`pad.picasoft.net`"+`)
-`, map[string]string{"pad.secrets.example": "URL=https://pad.picasoft.net\n", "pad.secrets": "URL=https://real-secret-value.example\n"})}
+`, map[string]string{"pad.secrets.example": "URL=https://pad.picasoft.net\n", "pad.secrets": "URL=https://real-secret-value.example\n", "Dockerfile": "FROM scratch\n"})}
 	stdout, stderr, code := run(t, b, "config")
 	assert.Equal(t, code, 0, stderr)
 	assert.Check(t, is.Contains(stdout, "Host(`pad.test.picasoft.net`)"))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/push"
+	"github.com/picasoft/docker-picatest/internal/testproject"
 )
 
 type pushOptions struct {
@@ -82,7 +83,7 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 	if err != nil {
 		return err
 	}
-	p, err := root.loadPushProject(ctx, backend)
+	p, s, inferred, err := testproject.LoadToPush(ctx, backend, root.composeOptions())
 	if err != nil {
 		return err
 	}
@@ -91,12 +92,9 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 			return exitcode.Invalidf("no such service: %s\nThe services of project %s are: %s.", name, p.Name, serviceNames(p))
 		}
 	}
-	s, err := root.resolveSettings(p.WorkingDir)
-	if err != nil {
-		return err
-	}
 	targets, skipped := push.SelectTargets(p, s.Registry, services)
 	report := newPushReport(p.Name, s.Registry, opts, skipped)
+	report.Inferred = inferredBuilds(inferred)
 	if len(targets) == 0 {
 		report.Result = "nothing to push"
 		return report.print(dockerCli.Out(), opts.format)
@@ -177,6 +175,9 @@ type pushReport struct {
 	Dirty    bool          `json:"dirty,omitempty"`
 	Images   []pushedImage `json:"images"`
 	Skipped  []push.Skip   `json:"skipped"`
+	// Inferred are the services built as the procedure builds them (no
+	// build section in the Compose file).
+	Inferred []string `json:"inferred_builds,omitempty"`
 }
 
 type pushedImage struct {
@@ -234,6 +235,9 @@ func (r *pushReport) print(w io.Writer, format string) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, line := range inferredLines(r.Inferred) {
+		b.WriteString(line + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -13,7 +13,7 @@ import (
 )
 
 func TestPushFlagsAndArgs(t *testing.T) {
-	b := &fakeBackend{project: composetest.Load(t, composetest.PushProject, nil)}
+	b := &fakeBackend{project: composetest.Load(t, composetest.PushProject, map[string]string{"Dockerfile": "FROM scratch\n"})}
 	cases := []struct {
 		args []string
 		code int
@@ -35,7 +35,7 @@ func TestPushFlagsAndArgs(t *testing.T) {
 // Without a target, push lists the skipped services and needs neither the
 // registry nor git nor the engine.
 func TestPushNothingToPush(t *testing.T) {
-	b := &fakeBackend{project: composetest.Load(t, composetest.PushProject, nil)}
+	b := &fakeBackend{project: composetest.Load(t, composetest.PushProject, map[string]string{"Dockerfile": "FROM scratch\n"})}
 	stdout, stderr, code := run(t, b, "push", "--registry", "registry.example.org", "--format", "json")
 	assert.Equal(t, code, 0, stderr)
 	var report pushReport
@@ -55,7 +55,7 @@ func TestPushNothingToPush(t *testing.T) {
 
 func TestPushNotLoggedIn(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	b := &fakeBackend{project: composetest.Load(t, composetest.PushProject, nil)}
+	b := &fakeBackend{project: composetest.Load(t, composetest.PushProject, map[string]string{"Dockerfile": "FROM scratch\n"})}
 	_, stderr, code := run(t, b, "push", "--dry-run")
 	assert.Equal(t, code, exitcode.Failed, stderr)
 	assert.Check(t, is.Contains(stderr, "docker login registry.picasoft.net"))

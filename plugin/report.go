@@ -9,6 +9,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/smoke"
 	"github.com/picasoft/docker-picatest/transforms"
+	"github.com/picasoft/docker-picatest/transforms/inferbuild"
 )
 
 // upReport is what `up` prints at the end, as text or as one JSON document.
@@ -20,6 +21,7 @@ type upReport struct {
 	Rewrites       []transforms.Change `json:"rewrites"`
 	ExampleSecrets []transforms.Change `json:"example_secrets"`
 	Warnings       []string            `json:"warnings,omitempty"`
+	InferredBuilds []string            `json:"inferred_builds,omitempty"`
 	Failure        *failureReport      `json:"failure,omitempty"`
 	checkResult                        // smoke and logs sections (SPEC §6)
 }
@@ -44,7 +46,8 @@ type failureReport struct {
 
 func newUpReport(tp *testProject, states []smoke.ServiceState, warnings []string, d time.Duration) *upReport {
 	r := &upReport{Project: tp.Project.Name, Result: "ok", Duration: d.Round(time.Millisecond).String(), Warnings: warnings,
-		Rewrites: tp.Rewrites(), ExampleSecrets: tp.ExampleSecrets(), Services: []serviceReport{}}
+		Rewrites: tp.Rewrites(), ExampleSecrets: tp.ExampleSecrets(), Services: []serviceReport{},
+		InferredBuilds: inferredBuilds(tp.Changes)}
 	for _, s := range states {
 		svc := tp.Project.Services[s.Service]
 		r.Services = append(r.Services, serviceReport{
@@ -104,6 +107,9 @@ func (r *upReport) render(format string) (string, error) {
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(&b, "WARNING: %s\n", warn)
 	}
+	for _, line := range inferredLines(r.InferredBuilds) {
+		b.WriteString(line + "\n")
+	}
 	if f := r.Failure; f != nil {
 		fmt.Fprintf(&b, "\nFAILED: service %s: %s (state %s, health %s)\n", f.Service, f.Reason, f.State, orDash(f.Health))
 		if len(f.HealthLog) > 0 {
@@ -129,4 +135,26 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// inferredBuilds are the services of the changes of inferbuild.
+func inferredBuilds(changes []transforms.Change) []string {
+	var out []string
+	for _, c := range changes {
+		if c.Transform == inferbuild.Name {
+			out = append(out, strings.TrimSuffix(strings.TrimPrefix(c.Where, "services."), ".build"))
+		}
+	}
+	return out
+}
+
+// inferredLines say, for each service whose build was inferred, that it
+// was built from the folder's Dockerfile and what to add to the Compose
+// file.
+func inferredLines(services []string) []string {
+	var out []string
+	for _, s := range services {
+		out = append(out, fmt.Sprintf("NOTE: service %s has no build section: built as the procedure does, from ./%s, tagged with its image; add to service %s in the Compose file: %s", s, inferbuild.Dockerfile, s, inferbuild.BuildSection()))
+	}
+	return out
 }

@@ -315,6 +315,9 @@ func renderPlan(plan deploy.Plan, tp *testProject, chk *checks) string {
 		pulls = append(pulls, fmt.Sprintf("%s (%s)", name, p.Services[name].Image))
 	}
 	fmt.Fprintf(&b, "3. at the same time as the reset: build (labelled %s): %s\n   pull: %s\n", "test-build", listOrNone(builds), listOrNone(pulls))
+	for _, line := range inferredLines(inferredBuilds(tp.Changes)) {
+		b.WriteString("   " + line + "\n")
+	}
 	fmt.Fprintf(&b, "4. start and wait for running and healthy, then the stability window\n")
 	if chk.opts.noSmoke {
 		b.WriteString("5. smoke checks and log scan: skipped (--no-smoke)\n")

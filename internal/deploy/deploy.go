@@ -48,10 +48,17 @@ func NewPlan(p *types.Project, reset bool) Plan {
 			plan.Networks = append(plan.Networks, n.Name)
 		}
 	}
+	built := map[string]bool{}
 	for name, s := range p.Services {
 		if s.Build != nil {
 			plan.Build = append(plan.Build, name)
-		} else {
+			built[s.Image] = s.Image != ""
+		}
+	}
+	for name, s := range p.Services {
+		// A service that runs the image another service builds is
+		// neither built nor pulled.
+		if s.Build == nil && !built[s.Image] {
 			plan.Pull = append(plan.Pull, name)
 		}
 	}

@@ -8,6 +8,7 @@
 package lint
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/traefik"
 	"github.com/picasoft/docker-picatest/smoke"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
+	"github.com/picasoft/docker-picatest/transforms/inferbuild"
 )
 
 // Severities of a finding.
@@ -73,7 +75,39 @@ func check(p *types.Project, s settings.Settings, g Git) []Finding {
 		checkTraefik(p, name, svc, s, add)
 	}
 	checkSecretsFiles(p, g, add)
+	checkMissingBuild(p, s, add)
 	return out
+}
+
+// checkMissingBuild reports the home-made images without a build section:
+// up and push build them as the procedure does (inferbuild), or cannot.
+func checkMissingBuild(p *types.Project, s settings.Settings, add func(Finding)) {
+	_, changes, err := inferbuild.Transform(p, registry.HomeMade(s.Registry))
+	for _, c := range changes {
+		name := strings.TrimSuffix(strings.TrimPrefix(c.Where, "services."), ".build")
+		add(Finding{Severity: Warning, Rule: "build-missing", Service: name,
+			Message: fmt.Sprintf("service %s has the home-made image %s but no build section: up and push build it from ./%s, as the procedure does by hand", name, p.Services[name].Image, inferbuild.Dockerfile),
+			Hint:    fmt.Sprintf("add '%s' to service %s, so that docker compose builds it too", inferbuild.BuildSection(), name),
+			path:    []string{"services", name, "image"}})
+	}
+	var e *inferbuild.Error
+	if !errors.As(err, &e) {
+		return
+	}
+	for _, pr := range e.Problems {
+		add(Finding{Severity: Error, Rule: "build-missing", Service: pr.Service,
+			Message: fmt.Sprintf("service %s has the home-made image %s but no build section, and it cannot be built from this folder (%s)", pr.Service, pr.Image, dockerfilesFound(pr.Candidates)),
+			Hint:    pr.Hint,
+			path:    []string{"services", pr.Service, "image"}})
+	}
+}
+
+// dockerfilesFound says which Dockerfiles the folder holds.
+func dockerfilesFound(candidates []string) string {
+	if len(candidates) == 0 {
+		return "no Dockerfile"
+	}
+	return "Dockerfiles: " + strings.Join(candidates, ", ")
 }
 
 func checkImage(name string, svc types.ServiceConfig, s settings.Settings, add func(Finding)) {

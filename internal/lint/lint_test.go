@@ -5,6 +5,10 @@ import (
 
 	"go.yaml.in/yaml/v4"
 	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/picasoft/docker-picatest/internal/composetest"
+	"github.com/picasoft/docker-picatest/internal/settings"
 )
 
 func TestYAMLLineFindsLabelsInBothForms(t *testing.T) {
@@ -14,4 +18,24 @@ func TestYAMLLineFindsLabelsInBothForms(t *testing.T) {
 	assert.Equal(t, yamlLine(&n, []string{"services", "a", "labels", "traefik.enable"}), 4)
 	assert.Equal(t, yamlLine(&n, []string{"services", "b", "labels", "traefik.enable"}), 7)
 	assert.Equal(t, yamlLine(&n, []string{"services", "c"}), 0)
+}
+
+func TestBuildMissing(t *testing.T) {
+	const compose = "services:\n  pad:\n    image: registry.picasoft.net/pica-nobuild:1.0\n  db:\n    image: postgres:16\n"
+	noGit := RepoGit{}
+	p := composetest.Load(t, compose, map[string]string{"Dockerfile": "FROM scratch\n"})
+	fs := Run(p, settings.Default(), noGit)
+	assert.Assert(t, is.Len(fs, 1), "%+v", fs)
+	assert.Check(t, is.Equal(fs[0].Rule, "build-missing"))
+	assert.Check(t, is.Equal(fs[0].Severity, Warning))
+	assert.Check(t, is.Equal(fs[0].File, "compose.yaml"))
+	assert.Check(t, is.Equal(fs[0].Line, 3))
+	assert.Check(t, is.Contains(fs[0].Hint, "'build: .'"))
+
+	p = composetest.Load(t, compose, nil)
+	fs = Run(p, settings.Default(), noGit)
+	assert.Assert(t, is.Len(fs, 1), "%+v", fs)
+	assert.Check(t, is.Equal(fs[0].Severity, Error))
+	assert.Check(t, is.Contains(fs[0].Message, "no Dockerfile"))
+	assert.Check(t, is.Contains(fs[0].Hint, "build: {context:"))
 }

@@ -288,3 +288,13 @@ func UnderRegistry(named reference.Named, registry string) bool {
 	domain, path := reference.Domain(named), reference.Path(named)
 	return strings.EqualFold(domain, regHost) && (regPath == "" || strings.HasPrefix(path, regPath+"/"))
 }
+
+// HomeMade returns whether an image is named under the home registry
+// (host[/path]): the images a team builds itself. An image that does not
+// parse is not.
+func HomeMade(home string) func(image string) bool {
+	return func(image string) bool {
+		named, err := reference.ParseNormalizedNamed(image)
+		return err == nil && UnderRegistry(named, home)
+	}
+}

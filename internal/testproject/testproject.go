@@ -22,10 +22,12 @@ import (
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/gitrepo"
 	"github.com/picasoft/docker-picatest/internal/mask"
+	"github.com/picasoft/docker-picatest/internal/registry"
 	"github.com/picasoft/docker-picatest/internal/settings"
 	"github.com/picasoft/docker-picatest/transforms"
 	"github.com/picasoft/docker-picatest/transforms/configfiles"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
+	"github.com/picasoft/docker-picatest/transforms/inferbuild"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 	"github.com/picasoft/docker-picatest/transforms/testurls"
 	"github.com/picasoft/docker-picatest/transforms/verify"
@@ -128,7 +130,7 @@ type LoadOptions struct {
 
 // Load loads the project as Compose does and applies the transforms of
 // SPEC §3 in memory: load → example secrets → environment resolution →
-// test URLs → config files → test labels → assertions.
+// inferred builds → test URLs → config files → test labels → assertions.
 func Load(ctx context.Context, l Loader, o Options, lo LoadOptions) (*Project, error) {
 	loaded, err := l.LoadProject(ctx, o.ComposeLoadOptions(lo.Services, cli.WithoutEnvironmentResolution))
 	if err != nil {
@@ -149,8 +151,8 @@ func Load(ctx context.Context, l Loader, o Options, lo LoadOptions) (*Project, e
 	if tp.Before, err = tp.withExampleSecrets(loaded, o.RealSecrets, lo.ContainerOutput); err != nil {
 		return nil, err
 	}
-	pl := pipeline{tp: tp, rw: rw, files: lo.Files}
-	steps := []transforms.Func{pl.testURLs, pl.configFiles}
+	pl := pipeline{tp: tp, rw: rw, files: lo.Files, homeMade: registry.HomeMade(s.Registry)}
+	steps := []transforms.Func{pl.inferBuild, pl.testURLs, pl.configFiles}
 	if lo.Labels {
 		pl.labels = testLabelsFor(loaded.WorkingDir, time.Now())
 		steps = append(steps, pl.testLabels)
@@ -204,10 +206,17 @@ func (tp *Project) withExampleSecrets(loaded *types.Project, realSecrets, contai
 
 // pipeline holds what the transform steps of Load are configured with.
 type pipeline struct {
-	tp     *Project
-	rw     *testurls.Rewriter
-	files  bool
-	labels testlabels.Labels
+	tp       *Project
+	rw       *testurls.Rewriter
+	files    bool
+	labels   testlabels.Labels
+	homeMade func(image string) bool
+}
+
+// inferBuild gives the home-made images without a build section the build
+// of the procedure (the folder's Dockerfile).
+func (pl pipeline) inferBuild(p *types.Project) (*types.Project, []transforms.Change, error) {
+	return inferbuild.Transform(p, pl.homeMade)
 }
 
 // testURLs rewrites production hosts into test hosts (SPEC §3.1).
@@ -255,6 +264,26 @@ func LoadUntransformed(ctx context.Context, l Loader, o Options) (*types.Project
 		return nil, LoadError(err, o.ComposeFiles())
 	}
 	return p, nil
+}
+
+// LoadToPush is LoadUntransformed with the builds of the procedure
+// inferred (see inferbuild): push publishes a home-made image without a
+// build section as the procedure builds it, from the folder's Dockerfile.
+// Nothing else is transformed. It also returns the resolved settings.
+func LoadToPush(ctx context.Context, l Loader, o Options) (*types.Project, settings.Settings, []transforms.Change, error) {
+	p, err := LoadUntransformed(ctx, l, o)
+	if err != nil {
+		return nil, settings.Settings{}, nil, err
+	}
+	s, err := o.ResolveSettings(p.WorkingDir)
+	if err != nil {
+		return nil, s, nil, err
+	}
+	p, changes, err := inferbuild.Transform(p, registry.HomeMade(s.Registry))
+	if err != nil {
+		return nil, s, nil, exitcode.With(exitcode.Invalid, err)
+	}
+	return p, s, changes, nil
 }
 
 // LoadDeployment loads just enough of the project for commands that act

@@ -122,12 +122,10 @@ func BuildSection() string {
 // hint is the build section to write for a service, given the candidates
 // found.
 func hint(service string, candidates []string) string {
-	switch len(candidates) {
-	case 0:
-		return fmt.Sprintf("add a Dockerfile to the folder, or write the build section of service %s in the Compose file, e.g.\n    build:\n      context: ./path/to/context\n      dockerfile: Dockerfile", service)
-	default:
-		return fmt.Sprintf("write the build section of service %s in the Compose file with the Dockerfile to use, e.g.\n    build:\n      context: .\n      dockerfile: %s", service, candidates[len(candidates)-1])
+	if len(candidates) == 0 {
+		return fmt.Sprintf("add a Dockerfile to the folder, or write the build section of service %s in the Compose file, e.g. 'build: {context: ./path/to/context, dockerfile: Dockerfile}'", service)
 	}
+	return fmt.Sprintf("write the build section of service %s in the Compose file with the Dockerfile to use, e.g. 'build: {context: ., dockerfile: %s}'", service, candidates[len(candidates)-1])
 }
 
 // Candidates returns, sorted, the Dockerfiles of dir: Dockerfile and
