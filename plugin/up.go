@@ -28,6 +28,7 @@ type upOptions struct {
 	noReset     bool
 	takeover    bool
 	follow      bool
+	detach      bool
 	dryRun      bool
 	waitTimeout time.Duration
 	stable      time.Duration
@@ -49,6 +50,9 @@ PICATEST_PROXY, see 'docker picatest smoke --help') and a log scan, then a
 report. Each phase is announced on stderr ("picatest: reset: ..."). On
 failure the deployment is left running for debugging.
 
+The deployment is always left running, as 'docker-compose up -d' leaves
+it: -d/--detach is accepted from that habit and changes nothing.
+
 Exit codes: 0 healthy, 1 the test failed, 2 invalid input, 3 refused by a
 safety rule, 130 interrupted.`,
 		Example: `  docker picatest up --dry-run
@@ -66,6 +70,7 @@ safety rule, 130 interrupted.`,
 	f.BoolVar(&opts.noReset, "no-reset", false, "Keep containers and volumes: no down -v, no external volume reset")
 	f.BoolVar(&opts.takeover, "takeover", false, "Replace a deployment owned by someone else")
 	f.BoolVar(&opts.follow, "follow", false, "Stream the logs after a successful test, until Ctrl-C")
+	f.BoolVarP(&opts.detach, "detach", "d", false, "Accepted from the 'docker-compose up -d' habit: up always leaves the deployment running, so it changes nothing")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "Print the plan and change nothing")
 	f.DurationVar(&opts.waitTimeout, "wait-timeout", 5*time.Minute, "Maximum time to wait for running and healthy containers")
 	f.DurationVar(&opts.stable, "stable", 5*time.Second, "Time after all are ready during which no container may exit or restart")
@@ -87,6 +92,9 @@ func (o upOptions) validate() error {
 	}
 	if o.follow && o.format == "json" {
 		return exitcode.Invalidf("--follow streams logs and cannot be combined with --format json: drop one of the two flags")
+	}
+	if o.detach && o.follow {
+		return exitcode.Invalidf("--detach and --follow contradict each other: drop --follow to return at once (up always leaves the deployment running), or drop --detach to stream the logs")
 	}
 	if o.dryRun && o.follow {
 		return exitcode.Invalidf("--dry-run starts nothing to follow: drop --follow")
