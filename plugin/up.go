@@ -206,12 +206,7 @@ func (r *upRun) resetBuildPull(ctx context.Context) ([]string, error) {
 	}
 	if len(plan.Build) > 0 {
 		r.phase("build: %s", strings.Join(plan.Build, ", "))
-		eg.Go(func() error {
-			if err := r.backend.Build(egCtx, p, api.BuildOptions{Services: plan.Build}); err != nil {
-				return fmt.Errorf("build failed: %w\nFix the Dockerfile or the build context, then run 'docker picatest up' again", err)
-			}
-			return nil
-		})
+		eg.Go(func() error { return r.build(egCtx) })
 	}
 	if len(plan.Pull) > 0 {
 		r.phase("pull: %s", strings.Join(plan.Pull, ", "))
@@ -222,6 +217,21 @@ func (r *upRun) resetBuildPull(ctx context.Context) ([]string, error) {
 		})
 	}
 	return warnings, eg.Wait()
+}
+
+// build builds the images of the plan, from a temporary copy of each build
+// context whose files hold production hosts (removed when the build ends,
+// however it ends), so that the test image gets test URLs.
+func (r *upRun) build(ctx context.Context) error {
+	p, remove, err := r.tp.BuildContexts.Materialize(r.p, "")
+	if err != nil {
+		return err
+	}
+	defer remove()
+	if err := r.backend.Build(ctx, p, api.BuildOptions{Services: r.plan.Build}); err != nil {
+		return fmt.Errorf("build failed: %w\nFix the Dockerfile or the build context, then run 'docker picatest up' again", err)
+	}
+	return nil
 }
 
 // startAndWait starts the containers, waits until they are running and

@@ -25,6 +25,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/registry"
 	"github.com/picasoft/docker-picatest/internal/settings"
 	"github.com/picasoft/docker-picatest/transforms"
+	"github.com/picasoft/docker-picatest/transforms/buildcontext"
 	"github.com/picasoft/docker-picatest/transforms/configfiles"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
 	"github.com/picasoft/docker-picatest/transforms/inferbuild"
@@ -84,6 +85,9 @@ type Project struct {
 	// Files are the config files that reach the containers rewritten
 	// (with LoadOptions.Files only).
 	Files []configfiles.File
+	// BuildContexts rewrites, for the test build only, the files of the
+	// build contexts that hold a production host (see buildcontext).
+	BuildContexts *buildcontext.Plan
 	// Settings are the resolved picatest settings.
 	Settings settings.Settings
 	// Masker hides the values of the real secrets files in use and, with
@@ -130,7 +134,8 @@ type LoadOptions struct {
 
 // Load loads the project as Compose does and applies the transforms of
 // SPEC §3 in memory: load → example secrets → environment resolution →
-// inferred builds → test URLs → config files → test labels → assertions.
+// inferred builds → test URLs → config files → build contexts → test
+// labels → assertions.
 func Load(ctx context.Context, l Loader, o Options, lo LoadOptions) (*Project, error) {
 	loaded, err := l.LoadProject(ctx, o.ComposeLoadOptions(lo.Services, cli.WithoutEnvironmentResolution))
 	if err != nil {
@@ -152,7 +157,7 @@ func Load(ctx context.Context, l Loader, o Options, lo LoadOptions) (*Project, e
 		return nil, err
 	}
 	pl := pipeline{tp: tp, rw: rw, files: lo.Files, homeMade: registry.HomeMade(s.Registry)}
-	steps := []transforms.Func{pl.inferBuild, pl.testURLs, pl.configFiles}
+	steps := []transforms.Func{pl.inferBuild, pl.testURLs, pl.configFiles, pl.buildContexts}
 	if lo.Labels {
 		pl.labels = testLabelsFor(loaded.WorkingDir, time.Now())
 		steps = append(steps, pl.testLabels)
@@ -233,6 +238,15 @@ func (pl pipeline) configFiles(p *types.Project) (*types.Project, []transforms.C
 	out, changes, files, err := configfiles.TransformWithFiles(p, pl.rw, configfiles.Options{})
 	pl.tp.Files = files
 	return out, changes, err
+}
+
+// buildContexts plans the rewrite of the build contexts for the test
+// build; the project itself is unchanged (the copies are made by the
+// build, buildcontext.Plan.Materialize).
+func (pl pipeline) buildContexts(p *types.Project) (*types.Project, []transforms.Change, error) {
+	plan, changes, err := buildcontext.Scan(p, pl.rw, buildcontext.Options{})
+	pl.tp.BuildContexts = plan
+	return p, changes, err
 }
 
 // testLabels adds the test labels (SPEC §3.4).

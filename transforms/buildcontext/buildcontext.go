@@ -85,6 +85,9 @@ type contextPlan struct {
 
 // Files returns the files the plan rewrites, by context and path.
 func (pl *Plan) Files() []File {
+	if pl == nil {
+		return nil
+	}
 	var out []File
 	for _, c := range pl.contexts {
 		out = append(out, c.files...)
@@ -92,8 +95,8 @@ func (pl *Plan) Files() []File {
 	return out
 }
 
-// Empty reports whether the plan rewrites nothing.
-func (pl *Plan) Empty() bool { return len(pl.contexts) == 0 }
+// Empty reports whether the plan (nil included) rewrites nothing.
+func (pl *Plan) Empty() bool { return pl == nil || len(pl.contexts) == 0 }
 
 // Scan returns the plan of the rewrites of the build contexts of p, with
 // one Change per rewritten file.
@@ -281,6 +284,9 @@ func (c *contextPlan) scan(r transforms.Rewriter, only *patternmatcher.PatternMa
 // (call it whatever happens; it may be called more than once). p is not
 // modified.
 func (pl *Plan) Materialize(p *types.Project, tmp string) (built *types.Project, remove func(), err error) {
+	if pl.Empty() {
+		return p, func() {}, nil
+	}
 	var dirs []string
 	remove = func() {
 		for _, d := range dirs {
