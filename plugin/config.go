@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/transforms"
 )
 
 type configOptions struct {
@@ -143,6 +144,11 @@ func renderDiff(tp *testProject) (string, error) {
 		}
 		out.WriteString(unifiedDiff("a/"+name, "b/"+name, f.Old, f.New))
 	}
+	// The files of the build contexts, as the test build gets them.
+	for _, f := range tp.BuildContexts.Files() {
+		name := transforms.DisplayPath(tp.Project.WorkingDir, filepath.Join(f.Context, filepath.FromSlash(f.Path)))
+		out.WriteString(unifiedDiff("a/"+name, "b/"+name+" (test build of "+strings.Join(f.Services, ", ")+")", f.Old, f.New))
+	}
 	rewrites, examples := tp.Rewrites(), tp.ExampleSecrets()
 	fmt.Fprintf(&out, "\nRewrites (%d):\n", len(rewrites))
 	for _, c := range rewrites {
@@ -150,7 +156,7 @@ func renderDiff(tp *testProject) (string, error) {
 	}
 	fmt.Fprintf(&out, "\nExample secrets used (%d):\n", len(examples))
 	for _, c := range examples {
-		fmt.Fprintf(&out, "  %s: %s instead of %s\n", c.Where, rel(tp.Project.WorkingDir, c.New), rel(tp.Project.WorkingDir, c.Old))
+		fmt.Fprintf(&out, "  %s: %s instead of %s\n", c.Where, transforms.DisplayPath(tp.Project.WorkingDir, c.New), transforms.DisplayPath(tp.Project.WorkingDir, c.Old))
 	}
 	return out.String(), nil
 }
@@ -170,11 +176,4 @@ func unifiedDiff(from, to, a, b string) string {
 		return fmt.Sprintf("(diff failed: %v)\n", err)
 	}
 	return s
-}
-
-func rel(dir, path string) string {
-	if r, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(r, "..") {
-		return r
-	}
-	return path
 }

@@ -24,6 +24,8 @@ type upReport struct {
 	InferredBuilds []string            `json:"inferred_builds,omitempty"`
 	Failure        *failureReport      `json:"failure,omitempty"`
 	checkResult                        // smoke and logs sections (SPEC §6)
+	// dir is the project directory, for the paths of the text report.
+	dir string
 }
 
 type serviceReport struct {
@@ -47,7 +49,7 @@ type failureReport struct {
 func newUpReport(tp *testProject, states []smoke.ServiceState, warnings []string, d time.Duration) *upReport {
 	r := &upReport{Project: tp.Project.Name, Result: "ok", Duration: d.Round(time.Millisecond).String(), Warnings: warnings,
 		Rewrites: tp.Rewrites(), ExampleSecrets: tp.ExampleSecrets(), Services: []serviceReport{},
-		InferredBuilds: inferredBuilds(tp.Changes)}
+		InferredBuilds: inferredBuilds(tp.Changes), dir: tp.Project.WorkingDir}
 	for _, s := range states {
 		svc := tp.Project.Services[s.Service]
 		r.Services = append(r.Services, serviceReport{
@@ -100,7 +102,7 @@ func (r *upReport) render(format string) (string, error) {
 	_ = tw.Flush()
 	fmt.Fprintf(&b, "\n%d rewrites, %d example secrets used", len(r.Rewrites), len(r.ExampleSecrets))
 	for _, c := range r.ExampleSecrets {
-		fmt.Fprintf(&b, "\n  %s: %s", c.Where, c.New)
+		fmt.Fprintf(&b, "\n  %s: %s", c.Where, transforms.DisplayPath(r.dir, c.New))
 	}
 	b.WriteString(" (details: docker picatest config --diff)\n")
 	r.checkResult.print(&b)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/composetest"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/transforms"
 )
 
 // TestUpDetachIsAccepted: -d/--detach, typed from the 'docker-compose up
@@ -39,4 +40,18 @@ func TestUpDetachIsAccepted(t *testing.T) {
 			assert.Check(t, is.Equal(stdout, plain), "-d changes nothing")
 		})
 	}
+}
+
+// TestUpReportNamesFilesAsConfigDoes: the example secrets of up's report
+// are named relative to the project inside it, absolute outside.
+func TestUpReportNamesFilesAsConfigDoes(t *testing.T) {
+	r := &upReport{Project: "pad", Result: "ok", dir: "/home/admin/services/pad", ExampleSecrets: []transforms.Change{
+		{Transform: "example-secrets", Where: "services.pad.env_file[0]", Old: "/home/admin/services/pad/secrets/pad.secrets", New: "/home/admin/services/pad/secrets/pad.secrets.example"},
+		{Transform: "example-secrets", Where: "secrets.db", Old: "/srv/docker/secrets/db.secrets", New: "/srv/docker/secrets/db.secrets.example"},
+	}}
+	out, err := r.render("text")
+	assert.NilError(t, err)
+	assert.Check(t, is.Contains(out, "0 rewrites, 2 example secrets used\n"+
+		"  services.pad.env_file[0]: secrets/pad.secrets.example\n"+
+		"  secrets.db: /srv/docker/secrets/db.secrets.example (details: docker picatest config --diff)\n"))
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/settings"
 	"github.com/picasoft/docker-picatest/internal/traefik"
 	"github.com/picasoft/docker-picatest/smoke"
+	"github.com/picasoft/docker-picatest/transforms"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
 	"github.com/picasoft/docker-picatest/transforms/inferbuild"
 )
@@ -291,12 +292,10 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// relTo returns path relative to dir when it is inside dir.
+// relTo is path as check prints it: relative to dir inside it, absolute
+// outside (transforms.DisplayPath).
 func relTo(dir, path string) string {
-	if rel, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(rel, "..") {
-		return rel
-	}
-	return path
+	return transforms.DisplayPath(dir, path)
 }
 
 // locateFindings sets File and Line of each Finding from the Compose files

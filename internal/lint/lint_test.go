@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"path/filepath"
 	"testing"
 
 	"go.yaml.in/yaml/v4"
@@ -38,4 +39,22 @@ func TestBuildMissing(t *testing.T) {
 	assert.Check(t, is.Equal(fs[0].Severity, Error))
 	assert.Check(t, is.Contains(fs[0].Message, "no Dockerfile"))
 	assert.Check(t, is.Contains(fs[0].Hint, "build: {context:"))
+}
+
+// TestFilesOutsideTheProjectAreNamedAbsolute: a secrets file under
+// /srv/docker, say, is named by its absolute path, one of the project
+// relative to it.
+func TestFilesOutsideTheProjectAreNamedAbsolute(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "srv", "docker", "db.secrets")
+	p := composetest.Load(t, "services:\n  db:\n    image: postgres:12\n    env_file: [./app.secrets, "+outside+"]\n", nil)
+	var msgs []string
+	for _, f := range Run(p, settings.Default(), RepoGit{}) {
+		if f.Rule == "secrets-example" {
+			msgs = append(msgs, f.Message)
+		}
+	}
+	assert.DeepEqual(t, msgs, []string{
+		"secrets file " + outside + " has no " + outside + ".example",
+		"secrets file app.secrets has no app.secrets.example",
+	})
 }

@@ -53,7 +53,8 @@ type Options struct {
 type MissingError struct {
 	// Files are the missing files, absolute as in the model, sorted.
 	Files []string
-	// Dir is the project directory; Error names the files relative to it.
+	// Dir is the project directory; Error names the files inside it
+	// relative to it, the others absolute (transforms.DisplayPath).
 	Dir string
 	// RealSecrets is set when Transform ran with Options.RealSecrets, so
 	// that only P itself would do.
@@ -84,14 +85,7 @@ func (e *MissingError) Error() string {
 }
 
 func (e *MissingError) rel(f string) string {
-	if e.Dir == "" {
-		return f
-	}
-	r, err := filepath.Rel(e.Dir, f)
-	if err != nil {
-		return f
-	}
-	return r
+	return transforms.DisplayPath(e.Dir, f)
 }
 
 // fileRef is one place of the model that names a file.

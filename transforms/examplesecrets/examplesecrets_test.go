@@ -479,3 +479,24 @@ func envOf(m map[string]string) types.MappingWithEquals {
 	}
 	return out
 }
+
+// TestMissingErrorNamesOutsideFilesAbsolute: a missing file inside the
+// project is named relative to it, one outside (secrets kept under
+// /srv/docker, say) by its absolute path, never as ../../../srv/...
+func TestMissingErrorNamesOutsideFilesAbsolute(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "srv", "docker", "secrets")
+	p := composetest.Load(t, `
+services:
+  db:
+    image: postgres:12
+    env_file: ./secrets/db.secrets
+secrets:
+  token:
+    file: `+filepath.Join(outside, "token.secrets")+`
+`, nil)
+	_, _, err := examplesecrets.Transform(p, examplesecrets.Options{})
+	abs := filepath.Join(outside, "token.secrets")
+	assert.Error(t, err, "2 missing files, neither they nor their .example exist:\n"+
+		"  "+abs+": create "+abs+".example with test values (or "+abs+" itself)\n"+
+		"  secrets/db.secrets: create secrets/db.secrets.example with test values (or secrets/db.secrets itself)")
+}
