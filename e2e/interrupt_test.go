@@ -336,6 +336,7 @@ var intrUpPhases = []intrUpPhase{
 	}},
 	{name: "build", prepare: func(t *testing.T, p *project) intrUpSetup {
 		p.cleanupImages("picatest-e2e/" + p.Name + ":1")
+		p.intrCleanupBuildContainers()
 		return intrUpSetup{
 			slowEnv:   []string{"BUILD_SLEEP=" + intrSlow},
 			args:      []string{"--no-smoke"},
@@ -437,6 +438,23 @@ func (p *project) intrNoBuildContainer(t *testing.T) {
 		}
 		return poll.Continue("build containers left: %s", r.Stdout)
 	}, poll.WithTimeout(time.Minute), poll.WithDelay(500*time.Millisecond))
+}
+
+// intrCleanupBuildContainers removes, before the test and after it, the
+// build containers of p that an earlier run left: a classic build that
+// fails on an engine error keeps its step container, which
+// intrNoBuildContainer would count as this run's.
+func (p *project) intrCleanupBuildContainers() {
+	p.t.Helper()
+	clean := func() {
+		run := p.outside()
+		r := run.docker("ps", "-aq", "--filter", "label=e2e.interrupt.project="+p.Name)
+		if ids := strings.Fields(r.Stdout); r.ExitCode == 0 && len(ids) > 0 {
+			run.docker(append([]string{"rm", "--force"}, ids...)...)
+		}
+	}
+	clean()
+	p.t.Cleanup(clean)
 }
 
 // intrAssertNothingLeft checks that the project has no container, network
@@ -692,6 +710,7 @@ func intrPush(t *testing.T, ph intrPushPhase, d intrDelivery) {
 	// Logged in to the proxy: credentials are per registry host.
 	p.withCredentials(reg.addr, registryUser, registryPassword)
 	p.cleanupImages(image)
+	p.intrCleanupBuildContainers()
 	cleanRegistry(t, repo, tag)
 	before := p.snapshot()
 
