@@ -9,6 +9,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/smoke"
 	"github.com/picasoft/docker-picatest/transforms"
+	"github.com/picasoft/docker-picatest/transforms/buildcontext"
 	"github.com/picasoft/docker-picatest/transforms/inferbuild"
 )
 
@@ -103,6 +104,11 @@ func (r *upReport) render(format string) (string, error) {
 	fmt.Fprintf(&b, "\n%d rewrites, %d example secrets used", len(r.Rewrites), len(r.ExampleSecrets))
 	for _, c := range r.ExampleSecrets {
 		fmt.Fprintf(&b, "\n  %s: %s", c.Where, transforms.DisplayPath(r.dir, c.New))
+	}
+	for _, c := range r.Rewrites {
+		if c.Transform == buildcontext.Name {
+			fmt.Fprintf(&b, "\n  %s: test URLs in the test build", c.Where)
+		}
 	}
 	b.WriteString(" (details: docker picatest config --diff)\n")
 	r.checkResult.print(&b)
