@@ -10,8 +10,10 @@ package lint
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -240,12 +242,12 @@ func checkSecretsFiles(p *types.Project, g Git, add func(Finding)) {
 			refs = append(refs, secretsRef{file: ef.Path, path: []string{"services", name, "env_file"}, service: name})
 		}
 	}
-	for _, name := range sortedKeys(p.Secrets) {
+	for _, name := range slices.Sorted(maps.Keys(p.Secrets)) {
 		if f := p.Secrets[name].File; f != "" {
 			refs = append(refs, secretsRef{file: f, path: []string{"secrets", name, "file"}})
 		}
 	}
-	for _, name := range sortedKeys(p.Configs) {
+	for _, name := range slices.Sorted(maps.Keys(p.Configs)) {
 		if f := p.Configs[name].File; f != "" {
 			refs = append(refs, secretsRef{file: f, path: []string{"configs", name, "file"}})
 		}
@@ -281,15 +283,6 @@ func checkSecretsFiles(p *types.Project, g Git, add func(Finding)) {
 				path:    r.path})
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // relTo is path as check prints it: relative to dir inside it, absolute

@@ -31,9 +31,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -133,7 +134,7 @@ func Scan(p *types.Project, r transforms.Rewriter, opts Options) (*Plan, []trans
 	}
 	pl := &Plan{}
 	var changes []transforms.Change
-	for _, dir := range sortedKeys(byDir) {
+	for _, dir := range slices.Sorted(maps.Keys(byDir)) {
 		c := byDir[dir]
 		if err := c.scan(r, only[dir], opts.MaxFileSize); err != nil {
 			return nil, nil, err
@@ -145,7 +146,7 @@ func Scan(p *types.Project, r transforms.Rewriter, opts Options) (*Plan, []trans
 		for _, f := range c.files {
 			changes = append(changes, transforms.Change{
 				Transform: Name,
-				Where:     fmt.Sprintf("services.%s.build: %s", strings.Join(c.services, ","), relTo(p.WorkingDir, filepath.Join(dir, f.Path))),
+				Where:     fmt.Sprintf("services.%s.build: %s", strings.Join(c.services, ","), filepath.ToSlash(transforms.DisplayPath(p.WorkingDir, filepath.Join(dir, filepath.FromSlash(f.Path))))),
 				Old:       f.Path,
 				New:       f.Path + " (test URLs, in a temporary copy of the context)",
 			})
@@ -413,20 +414,4 @@ func copyFile(src, dst string, perm fs.FileMode) error {
 		return err
 	}
 	return os.WriteFile(dst, b, perm)
-}
-
-func relTo(dir, path string) string {
-	if rel, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(rel, "..") {
-		return filepath.ToSlash(rel)
-	}
-	return path
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
