@@ -1,9 +1,11 @@
 package plugin
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/docker/cli/cli/command"
 	"github.com/pmezard/go-difflib/difflib"
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/transforms"
@@ -95,11 +98,41 @@ func runConfig(ctx context.Context, dockerCli command.Cli, newBackend BackendFun
 	if err != nil {
 		return err
 	}
+	if opts.format == "yaml" && !root.masks.Get().Masks() {
+		return streamYAML(dockerCli.Out(), printable)
+	}
 	content, err := marshalModel(printable, opts.format)
 	if err != nil {
 		return err
 	}
 	return root.masks.Write(dockerCli.Out(), string(content))
+}
+
+// streamYAML writes p to w as marshalModel prints it in YAML, without
+// holding the whole document in memory: the model of a large project with
+// its rewritten files inline is megabytes.
+func streamYAML(w io.Writer, p *types.Project) error {
+	bw := bufio.NewWriterSize(dollarEscaper{w}, 64<<10)
+	enc := yaml.NewEncoder(bw)
+	enc.SetIndent(2)
+	if err := enc.Encode(p); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// dollarEscaper writes a `$` as `$$`, re-escaping what interpolation
+// unescaped, as marshalModel does.
+type dollarEscaper struct{ w io.Writer }
+
+func (d dollarEscaper) Write(b []byte) (int, error) {
+	if bytes.IndexByte(b, '$') < 0 {
+		return d.w.Write(b)
+	}
+	if _, err := d.w.Write(bytes.ReplaceAll(b, []byte{'$'}, []byte{'$', '$'})); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // marshalModel prints a project as `docker compose config` does,

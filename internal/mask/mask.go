@@ -112,6 +112,9 @@ func New(files []string, bestEffort ...string) (*Masker, error) {
 	return r, nil
 }
 
+// Masks reports whether m masks anything (nil masks nothing).
+func (r *Masker) Masks() bool { return r != nil && r.replacer != nil }
+
 // String returns s with every secret value masked.
 func (r *Masker) String(s string) string {
 	if r == nil || r.replacer == nil {
