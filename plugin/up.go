@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"time"
 
@@ -228,7 +229,11 @@ func (r *upRun) build(ctx context.Context) error {
 		return err
 	}
 	defer remove()
-	if err := r.backend.Build(ctx, p, api.BuildOptions{Services: r.plan.Build}); err != nil {
+	// Compose's Build writes into the project's services map, which the
+	// pull reads at the same time: the build gets a map of its own.
+	own := *p
+	own.Services = maps.Clone(p.Services)
+	if err := r.backend.Build(ctx, &own, api.BuildOptions{Services: r.plan.Build}); err != nil {
 		return fmt.Errorf("build failed: %w\nFix the Dockerfile or the build context, then run 'docker picatest up' again", err)
 	}
 	return nil
