@@ -32,15 +32,12 @@ func (o *rootOptions) composeOptions() testproject.Options {
 	}
 }
 
-// loadTestProject loads the transformed project (testproject.Load) and
-// installs its Masker: every output of the command is masked from here on.
+// loadTestProject loads the transformed project (testproject.Load), which
+// installs its Masker in o.masks as soon as it knows it: every output of
+// the command is masked from there on, errors of the load included.
 func (o *rootOptions) loadTestProject(ctx context.Context, backend Backend, lo loadOptions) (*testProject, error) {
-	tp, err := testproject.Load(ctx, backend, o.composeOptions(), lo)
-	if err != nil {
-		return nil, err
-	}
-	o.masks.Set(tp.Masker)
-	return tp, nil
+	lo.Masks = &o.masks
+	return testproject.Load(ctx, backend, o.composeOptions(), lo)
 }
 
 // loadPushProject loads the project with no transform (push, check).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/docker/cli/cli/command"
@@ -13,6 +14,7 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
+	"github.com/picasoft/docker-picatest/internal/composetest"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/mask"
 )
@@ -76,4 +78,16 @@ func TestMaskErrors(t *testing.T) {
 	assert.Check(t, is.Error(err, "cannot parse ********"))
 	assert.Check(t, is.Equal(exitcode.Of(err), exitcode.Invalid))
 	assert.Check(t, root.maskErrors(nil) == nil)
+}
+
+// A secrets file the dotenv parser rejects is quoted in its error: the
+// error is masked, the Masker being installed before the environment is
+// resolved.
+func TestLoadErrorOfAMalformedSecretsFileIsMasked(t *testing.T) {
+	b := &fakeBackend{project: composetest.Load(t, "services:\n  app:\n    image: nginx:1.25\n    env_file: app.secrets\n",
+		map[string]string{"app.secrets": "A=1\nB=\"canary-4f2a9c1e-unterminated\n"})}
+	_, stderr, code := run(t, b, "config", "--real-secrets")
+	assert.Equal(t, code, exitcode.Invalid, stderr)
+	assert.Check(t, is.Contains(stderr, "unterminated"), stderr)
+	assert.Check(t, !strings.Contains(stderr, "canary-4f2a9c1e"), stderr)
 }

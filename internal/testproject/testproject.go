@@ -130,6 +130,10 @@ type LoadOptions struct {
 	// Files keeps the original and rewritten text of every rewritten
 	// file, for config --diff.
 	Files bool
+	// Masks receives the Masker as soon as it is known, so that the
+	// errors of the rest of the load are masked too (the dotenv parser
+	// quotes the line of a secrets file it rejects).
+	Masks *mask.Slot
 }
 
 // Load loads the project as Compose does and applies the transforms of
@@ -153,7 +157,7 @@ func Load(ctx context.Context, l Loader, o Options, lo LoadOptions) (*Project, e
 		return nil, exitcode.Invalidf("%v\nCheck --prod-domain and --test-domain (or PICATEST_PROD_DOMAIN, PICATEST_TEST_DOMAIN, %s).", err, settings.File)
 	}
 	tp := &Project{Settings: s}
-	if tp.Before, err = tp.withExampleSecrets(loaded, o.RealSecrets, lo.ContainerOutput); err != nil {
+	if tp.Before, err = tp.withExampleSecrets(loaded, o.RealSecrets, lo.ContainerOutput, lo.Masks); err != nil {
 		return nil, err
 	}
 	pl := pipeline{tp: tp, rw: rw, files: lo.Files, homeMade: registry.HomeMade(s.Registry)}
@@ -184,7 +188,7 @@ func Load(ctx context.Context, l Loader, o Options, lo LoadOptions) (*Project, e
 // builds the Masker from the real secrets files, then resolves the
 // services' environment: a real secrets file missing on the test machine
 // does not stop the load.
-func (tp *Project) withExampleSecrets(loaded *types.Project, realSecrets, containerOutput bool) (*types.Project, error) {
+func (tp *Project) withExampleSecrets(loaded *types.Project, realSecrets, containerOutput bool, masks *mask.Slot) (*types.Project, error) {
 	opts := examplesecrets.Options{RealSecrets: realSecrets}
 	p, changes, err := examplesecrets.Transform(loaded, opts)
 	if err != nil {
@@ -201,6 +205,9 @@ func (tp *Project) withExampleSecrets(loaded *types.Project, realSecrets, contai
 	}
 	if tp.Masker, err = mask.New(examplesecrets.RealSecretsFiles(p, opts), replaced...); err != nil {
 		return nil, err
+	}
+	if masks != nil {
+		masks.Set(tp.Masker)
 	}
 	p, err = p.WithServicesEnvironmentResolved(true)
 	if err != nil {
