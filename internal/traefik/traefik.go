@@ -120,6 +120,7 @@ type Router struct {
 	Name   string // e.g. "pad" for traefik.http.routers.pad.rule
 	Rule   string
 	Scheme string // see RouterScheme
+	Syntax string // see RuleSyntax: v2, v3 or "" (not said)
 }
 
 // HTTPRouters returns the HTTP routers (v2/v3, and v1 frontends) of a
@@ -140,7 +141,7 @@ func HTTPRouters(labels map[string]string) []Router {
 		if strings.HasPrefix(lk, "traefik.http.routers.") {
 			name = prefix[len("traefik.http.routers."):]
 		}
-		out = append(out, Router{Name: name, Rule: rule, Scheme: RouterScheme(labels, prefix)})
+		out = append(out, Router{Name: name, Rule: rule, Scheme: RouterScheme(labels, prefix), Syntax: RuleSyntax(labels, prefix, rule)})
 	}
 	return out
 }
