@@ -11,6 +11,7 @@ import (
 	"github.com/docker/compose/v5/pkg/api"
 	"github.com/docker/compose/v5/pkg/compose"
 
+	"github.com/picasoft/docker-picatest/internal/deploy"
 	"github.com/picasoft/docker-picatest/internal/engine"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
@@ -41,7 +42,8 @@ func NewBackend(dockerCli command.Cli, progress string) (Backend, error) {
 		return nil, err
 	}
 	svc, err := compose.NewComposeService(dockerCli,
-		compose.WithEventProcessor(ep),
+		// A failed pull is reported once, by picatest (deploy.PullImages).
+		compose.WithEventProcessor(deploy.PullProgress(ep)),
 		// What Compose prints itself (the classic builder's output) goes
 		// to stderr, like its progress: stdout carries picatest's report.
 		compose.WithOutputStream(dockerCli.Err()),

@@ -165,15 +165,80 @@ func PullImages(ctx context.Context, backend Puller, c ImageInspector, p *types.
 			if !cerrdefs.IsNotFound(err) {
 				return nil, err
 			}
-			missing = append(missing, fmt.Sprintf("%s (service %s: %v)", image, name, errs[i]))
+			missing = append(missing, fmt.Sprintf("%s (service %s: %s)", image, name, pullReason(errs[i])))
 			continue
 		}
-		warnings = append(warnings, fmt.Sprintf("could not pull %s (service %s), using the local image: %v", image, name, errs[i]))
+		warnings = append(warnings, fmt.Sprintf("could not pull %s (service %s), using the local image: %s", image, name, pullReason(errs[i])))
 	}
 	if len(missing) > 0 {
 		return nil, exitcode.With(exitcode.Failed, fmt.Errorf("image %s could not be pulled and is not present locally: check the image name and tag ('docker picatest check' finds untagged and latest images), the registry login ('docker login'), or build or load the image on this machine", strings.Join(missing, "; ")))
 	}
 	return warnings, nil
+}
+
+// pullReason is the error of a failed pull on one line, each message
+// once: the Compose SDK joins the error of a failed image with the same
+// error again (errors.Join of the per-service errors and of its errgroup).
+// A message that another one contains (wrapped in it) is left out.
+func pullReason(err error) string {
+	var msgs []string
+	seen := map[string]bool{}
+	var walk func(error)
+	walk = func(err error) {
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range joined.Unwrap() {
+				if e != nil {
+					walk(e)
+				}
+			}
+			return
+		}
+		for _, line := range strings.Split(err.Error(), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !seen[line] {
+				seen[line] = true
+				msgs = append(msgs, line)
+			}
+		}
+	}
+	walk(err)
+	var out []string
+	for i, m := range msgs {
+		inOther := false
+		for j, other := range msgs {
+			inOther = inOther || (i != j && strings.Contains(other, m))
+		}
+		if !inOther {
+			out = append(out, m)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// PullProgress wraps the progress renderer given to the Compose SDK: a
+// failed pull is PullImages' to report, once, as a warning when the image
+// is present locally and as an error naming it otherwise. So the SDK's own
+// "Image X Error <engine error>" line, which would say the engine's error
+// a second time and call it an error, becomes "Image X Pull failed"; every
+// other event passes unchanged.
+func PullProgress(ep api.EventProcessor) api.EventProcessor {
+	return pullProgress{ep}
+}
+
+type pullProgress struct {
+	api.EventProcessor
+}
+
+// On passes the events on, a failed pull of an image as a warning without
+// the engine's error.
+func (p pullProgress) On(events ...api.Resource) {
+	out := make([]api.Resource, len(events))
+	for i, e := range events {
+		if e.Status == api.Error && e.Text == api.StatusError && strings.HasPrefix(e.ID, "Image ") {
+			e.Status, e.Text, e.Details = api.Warning, "Pull failed", ""
+		}
+		out[i] = e
+	}
+	p.EventProcessor.On(out...)
 }
 
 // NetworkInspector is the part of the moby client CheckExternalNetworks
