@@ -40,7 +40,7 @@ func startRegistry(t *testing.T) {
 func (p *project) withDockerConfig(configJSON string) string {
 	p.t.Helper()
 	dir := p.t.TempDir()
-	assert.NilError(p.t, os.Symlink(filepath.Join(dockerConfig, "cli-plugins"), filepath.Join(dir, "cli-plugins")))
+	assert.NilError(p.t, os.Symlink(p.pluginsDir(), filepath.Join(dir, "cli-plugins")))
 	assert.NilError(p.t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(configJSON), 0o600))
 	// The last DOCKER_CONFIG in the environment wins.
 	p.Env = append(p.Env, "DOCKER_CONFIG="+dir)

@@ -79,6 +79,9 @@ func setup(m *testing.M) (int, error) {
 	if err := prepareEngine(); err != nil {
 		return 1, err
 	}
+	if err := prepareBuildx(); err != nil {
+		return 1, err
+	}
 	locks, err := os.MkdirTemp("", "picatest-e2e-locks-")
 	if err != nil {
 		return 1, err
@@ -122,6 +125,9 @@ type project struct {
 	// removes them.
 	externalVolumes []string
 	images          []string
+	// plugins is the cli-plugins folder of the project's DOCKER_CONFIG
+	// when it has its own (useBuilder); "" for the run's.
+	plugins string
 }
 
 // projectName derives a Compose project name from the test name.
