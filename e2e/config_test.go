@@ -76,6 +76,8 @@ func TestConfigDiff(t *testing.T) {
 		`-  "url": "https://pad.picasoft.net/",`,
 		`+  "url": "https://pad.test.picasoft.net/",`,
 		"Rewrites (",
+		"\n  test-labels  services.pad: labels branch, commit, owner, started; build.labels test-build (net.picasoft.picatest.*)\n",
+		"\n  test-labels  services.db: labels branch, commit, owner, started (net.picasoft.picatest.*)\n",
 		"Example secrets used (2):",
 		"secrets/pad.secrets.example instead of secrets/pad.secrets",
 		"secrets/db.secrets.example instead of secrets/db.secrets",
@@ -83,6 +85,7 @@ func TestConfigDiff(t *testing.T) {
 		assert.Check(t, is.Contains(out, want))
 	}
 	assert.Check(t, !strings.Contains(out, "plain.txt\n+++"), "an unchanged file has no diff")
+	assert.Check(t, !strings.Contains(out, "test-labels  services.pad.labels."), "the test labels are one line per service")
 	assert.Check(t, !strings.Contains(out+r.Stderr, canary))
 	p.assertTreeUnchanged(before)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/transforms"
+	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
 
 type configOptions struct {
@@ -184,14 +185,44 @@ func renderDiff(tp *testProject) (string, error) {
 	}
 	rewrites, examples := tp.Rewrites(), tp.ExampleSecrets()
 	fmt.Fprintf(&out, "\nRewrites (%d):\n", len(rewrites))
+	labelled := false
 	for _, c := range rewrites {
-		fmt.Fprintf(&out, "  %s  %s: %s -> %s\n", c.Transform, c.Where, c.Old, c.New)
+		if c.Transform != testlabels.Name {
+			fmt.Fprintf(&out, "  %s  %s: %s -> %s\n", c.Transform, c.Where, c.Old, c.New)
+			continue
+		}
+		if !labelled { // one line per service, where the first label is
+			labelled = true
+			for _, s := range testlabels.ByService(rewrites) {
+				fmt.Fprintf(&out, "  %s  services.%s: %s\n", testlabels.Name, s.Service, testLabelsLine(s))
+			}
+		}
 	}
 	fmt.Fprintf(&out, "\nExample secrets used (%d):\n", len(examples))
 	for _, c := range examples {
 		fmt.Fprintf(&out, "  %s: %s instead of %s\n", c.Where, transforms.DisplayPath(tp.Project.WorkingDir, c.New), transforms.DisplayPath(tp.Project.WorkingDir, c.Old))
 	}
 	return out.String(), nil
+}
+
+// testLabelsLine says which test labels a service got, in a few words:
+// "labels branch, commit, owner, started; build.labels test-build
+// (net.picasoft.picatest.*)". Their values are in the diff of the model.
+func testLabelsLine(s testlabels.ServiceLabels) string {
+	short := func(keys []string) string {
+		for i, k := range keys {
+			keys[i] = strings.TrimPrefix(k, testlabels.Prefix)
+		}
+		return strings.Join(keys, ", ")
+	}
+	var parts []string
+	if len(s.Labels) > 0 {
+		parts = append(parts, "labels "+short(s.Labels))
+	}
+	if len(s.BuildLabels) > 0 {
+		parts = append(parts, "build.labels "+short(s.BuildLabels))
+	}
+	return strings.Join(parts, "; ") + " (" + testlabels.Prefix + "*)"
 }
 
 func unifiedDiff(from, to, a, b string) string {
