@@ -72,17 +72,18 @@ type smokeSection struct {
 }
 
 type smokeCheck struct {
-	Service   string  `json:"service"`
-	Router    string  `json:"router"`
-	Rule      string  `json:"rule"`
-	URL       string  `json:"url"`
-	Result    string  `json:"result"`
-	Status    int     `json:"status,omitempty"`
-	LatencyMS float64 `json:"latency_ms,omitempty"`
-	AfterMS   float64 `json:"after_ms"`
-	Attempts  int     `json:"attempts"`
-	Health    string  `json:"health,omitempty"`
-	Detail    string  `json:"detail,omitempty"`
+	Service   string            `json:"service"`
+	Router    string            `json:"router"`
+	Rule      string            `json:"rule"`
+	URL       string            `json:"url,omitempty"`
+	Headers   map[string]string `json:"headers,omitempty"`
+	Result    string            `json:"result"`
+	Status    int               `json:"status,omitempty"`
+	LatencyMS float64           `json:"latency_ms,omitempty"`
+	AfterMS   float64           `json:"after_ms"`
+	Attempts  int               `json:"attempts"`
+	Health    string            `json:"health,omitempty"`
+	Detail    string            `json:"detail,omitempty"`
 	line      string
 }
 
@@ -117,10 +118,10 @@ func (c *checks) run(ctx context.Context, dockerCli command.Cli, project string,
 	res.Smoke = &smokeSection{Proxy: c.proxy.String(), Checks: []smokeCheck{}}
 	for _, r := range checker.Check(ctx, c.targets) {
 		sc := smokeCheck{
-			Service: r.Service, Router: r.Router, Rule: r.Rule, URL: r.URL, Result: string(r.Kind), Status: r.Status,
+			Service: r.Service, Router: r.Router, Rule: r.Rule, URL: r.URL, Headers: r.Headers, Result: string(r.Kind), Status: r.Status,
 			LatencyMS: ms(r.Latency), AfterMS: ms(r.After), Attempts: r.Attempts, Detail: r.Detail, line: r.Line(),
 		}
-		if r.Kind != smoke.OK {
+		if r.Kind != smoke.OK && r.Kind != smoke.Skipped {
 			sc.Health = health[r.Service]
 			if r.Kind == smoke.NoHealthyServer && sc.Health != "" {
 				sc.line += " (service " + r.Service + ": " + sc.Health + ")"
@@ -150,7 +151,7 @@ func (r checkResult) failure() (service, reason string) {
 	if r.Smoke != nil {
 		n, first := 0, -1
 		for i, c := range r.Smoke.Checks {
-			if c.Result != string(smoke.OK) {
+			if c.Result != string(smoke.OK) && c.Result != string(smoke.Skipped) {
 				n++
 				if first < 0 {
 					first = i

@@ -347,7 +347,9 @@ func renderPlan(plan deploy.Plan, tp *testProject, chk *checks) string {
 	} else {
 		var urls []string
 		for _, t := range chk.targets {
-			urls = append(urls, t.URL())
+			if t.Skip == "" {
+				urls = append(urls, t.Display())
+			}
 		}
 		fmt.Fprintf(&b, "5. smoke checks through %s: %s; then the log scan\n", chk.proxy, listOrNone(urls))
 	}

@@ -38,6 +38,9 @@ const (
 	// AppError: the app answered an error (a 5xx other than 502/503/504, or
 	// a 4xx on an x-picatest smoke path).
 	AppError Kind = "app-error"
+	// Skipped: the target's rule gives nothing to request (Target.Skip);
+	// not a failure.
+	Skipped Kind = "skipped"
 )
 
 // Result is the outcome of one Target.
@@ -95,7 +98,15 @@ func (c *Checker) Check(ctx context.Context, targets []Target) []Result {
 	start := now()
 	groups := map[string][]int{}
 	var keys []string
+	results := make([]Result, len(targets))
 	for i, t := range targets {
+		if t.Skip != "" {
+			results[i] = Result{Target: t, Kind: Skipped, Detail: t.Skip}
+			if c.Progress != nil {
+				fmt.Fprintln(c.Progress, results[i].Line())
+			}
+			continue
+		}
 		k := t.Scheme + "://" + t.Host
 		if _, ok := groups[k]; !ok {
 			keys = append(keys, k)
@@ -103,7 +114,6 @@ func (c *Checker) Check(ctx context.Context, targets []Target) []Result {
 		groups[k] = append(groups[k], i)
 	}
 	sort.Strings(keys)
-	results := make([]Result, len(targets))
 	par := c.Parallel
 	if par <= 0 {
 		par = 8
@@ -269,6 +279,9 @@ func (c *Checker) request(ctx context.Context, t Target) attempt {
 		return attempt{kind: AppError, detail: err.Error()}
 	}
 	req.Header.Set("User-Agent", "docker-picatest-smoke")
+	for k, v := range t.Headers {
+		req.Header.Set(k, v)
+	}
 	t0 := time.Now()
 	resp, err := c.Client.Do(req)
 	if err != nil {
@@ -357,13 +370,15 @@ func (c *Checker) explain(r *Result) {
 func (r Result) Line() string {
 	switch r.Kind {
 	case OK:
-		s := fmt.Sprintf("OK    %s  %s  %s", r.URL, statusText(r.Status), r.Latency.Round(time.Millisecond))
+		s := fmt.Sprintf("OK    %s  %s  %s", r.Display(), statusText(r.Status), r.Latency.Round(time.Millisecond))
 		if r.Detail != "" {
 			s += " (" + r.Detail + ")"
 		}
 		return s
+	case Skipped:
+		return fmt.Sprintf("SKIP  router %s: %s", r.Router, r.Detail)
 	default:
-		s := fmt.Sprintf("FAIL  %s  %s", r.URL, r.Kind)
+		s := fmt.Sprintf("FAIL  %s  %s", r.Display(), r.Kind)
 		if r.Status != 0 {
 			s += " " + strconv.Itoa(r.Status)
 		}
