@@ -352,12 +352,12 @@ func catCases() []catCase {
 		// check (SPEC §4).
 		{
 			name: "image-without-tag-check", dir: "image-without-tag", args: []string{"check"}, code: 1,
-			want: []string{"compose.yaml:3  service web uses image picatest-test/app without a tag (latest is implied)"},
+			want: []string{"error     compose.yaml:3  image-untagged  service web uses image picatest-test/app without a tag (latest is implied)"},
 			next: "add an explicit version tag, e.g. picatest-test/app:1.0",
 		},
 		{
 			name: "latest-tag-check", dir: "latest-tag", args: []string{"check"}, code: 1,
-			want: []string{"compose.yaml:3  service web uses image picatest-test/app:latest with the tag latest"},
+			want: []string{"error     compose.yaml:3  image-latest  service web uses image picatest-test/app:latest with the tag latest"},
 			next: "pin an explicit version tag",
 		},
 

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/docker/cli/cli/command"
+	"github.com/docker/cli/cli/streams"
 	"github.com/spf13/cobra"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
@@ -33,7 +35,10 @@ conventions of the service folders:
   - traefik.docker.network names a network of the service, and a routed
     service is on an external network.
 Each finding has a severity (error or warning), the Compose file and line,
-and a hint.
+a rule and a hint. The text output is a table, as linters print:
+severity, file:line, rule, message, each hint on its own line under the
+location, wrapped to the terminal's width; --format json gives the same
+findings as one document.
 
 Exit codes: 0 no error (warnings allowed), 1 at least one error, 2 invalid
 input (flags, Compose file), 130 interrupted. Never 3: check needs no engine
@@ -100,7 +105,7 @@ func runCheck(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc
 			return err
 		}
 	} else {
-		printCheckText(dockerCli.Out(), report)
+		printCheckText(dockerCli.Out(), report, terminalWidth(dockerCli.Out()))
 	}
 	if report.Errors > 0 {
 		return exitcode.With(exitcode.Failed, fmt.Errorf("check found %s in project %s: fix them, then run 'docker picatest check' again", plural(report.Errors, "error"), p.Name))
@@ -108,21 +113,87 @@ func runCheck(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc
 	return nil
 }
 
-func printCheckText(w io.Writer, r checkReport) {
+// printCheckText prints the findings as a table, as linters do: severity,
+// file:line, rule and message, the hint on its own line under the
+// location. width is the terminal's (0: not a terminal): the messages and
+// hints are wrapped to it, unless the message column would be too narrow.
+func printCheckText(w io.Writer, r checkReport, width int) {
+	if len(r.Findings) == 0 {
+		fmt.Fprintf(w, "project %s: no findings, it follows the conventions\n", r.Project)
+		return
+	}
+	rows := [][3]string{{"SEVERITY", "LOCATION", "RULE"}}
 	for _, f := range r.Findings {
 		loc := f.File
 		if f.Line > 0 {
 			loc = fmt.Sprintf("%s:%d", f.File, f.Line)
 		}
-		line := fmt.Sprintf("%-7s  %s  %s", strings.ToUpper(f.Severity), loc, f.Message)
-		if f.Hint != "" {
-			line += " (" + f.Hint + ")"
-		}
-		fmt.Fprintln(w, line)
+		rows = append(rows, [3]string{f.Severity, loc, f.Rule})
 	}
-	if len(r.Findings) == 0 {
-		fmt.Fprintf(w, "project %s: no findings, it follows the conventions\n", r.Project)
-		return
+	var cols [3]int
+	for _, row := range rows {
+		for i, cell := range row {
+			cols[i] = max(cols[i], utf8.RuneCountInString(cell))
+		}
+	}
+	pad := func(s string, n int) string { return s + strings.Repeat(" ", n-utf8.RuneCountInString(s)) }
+	hintAt := cols[0] + 2 // under the location
+	msgAt := hintAt + cols[1] + 2 + cols[2] + 2
+	for i, row := range rows {
+		msg := "MESSAGE"
+		if i > 0 {
+			msg = r.Findings[i-1].Message
+		}
+		lines := wrapWords(msg, width-msgAt)
+		fmt.Fprintf(w, "%s  %s  %s  %s\n", pad(row[0], cols[0]), pad(row[1], cols[1]), pad(row[2], cols[2]), lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(w, "%s%s\n", strings.Repeat(" ", msgAt), l)
+		}
+		if i == 0 || r.Findings[i-1].Hint == "" {
+			continue
+		}
+		const label = "hint: "
+		lines = wrapWords(r.Findings[i-1].Hint, width-hintAt-len(label))
+		fmt.Fprintf(w, "%s%s%s\n", strings.Repeat(" ", hintAt), label, lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(w, "%s%s\n", strings.Repeat(" ", hintAt+len(label)), l)
+		}
 	}
 	fmt.Fprintf(w, "project %s: %s, %s\n", r.Project, plural(r.Errors, "error"), plural(r.Warnings, "warning"))
+}
+
+// minWrap is the narrowest column printCheckText wraps text to: narrower,
+// the text is left on one line for the terminal to fold.
+const minWrap = 30
+
+// wrapWords cuts s into lines of at most width characters at spaces (a
+// longer word stays whole); a width under minWrap leaves s on one line.
+func wrapWords(s string, width int) []string {
+	if width < minWrap || utf8.RuneCountInString(s) <= width {
+		return []string{s}
+	}
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = word
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) <= width:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+	}
+	return append(lines, line)
+}
+
+// terminalWidth is the width of the terminal out writes to, 0 when it is
+// not a terminal (a pipe, a file: lines are left whole).
+func terminalWidth(out *streams.Out) int {
+	if !out.IsTerminal() {
+		return 0
+	}
+	_, width := out.GetTtySize()
+	return int(width)
 }

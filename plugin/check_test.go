@@ -112,9 +112,11 @@ func TestCheckBadFixtureReportsEachRule(t *testing.T) {
 
 	stdout, _, code := runReal(t, "-f", filepath.Join(dir, "compose.yaml"), "check")
 	assert.Equal(t, code, exitcode.Failed)
-	assert.Check(t, is.Contains(stdout, "ERROR    compose.yaml:3  service web uses image nginx without a tag"))
-	assert.Check(t, is.Contains(stdout, "WARNING  compose.yaml:2  service web is routed by Traefik but has no healthcheck"))
-	assert.Check(t, is.Contains(stdout, "cannot read the image statically"))
+	assert.Check(t, is.Contains(stdout, "SEVERITY  LOCATION         RULE                      MESSAGE\n"))
+	assert.Check(t, is.Contains(stdout, "\nerror     compose.yaml:3   image-untagged            service web uses image nginx without a tag (latest is implied)\n"+
+		"          hint: add an explicit version tag, e.g. nginx:1.0\n"))
+	assert.Check(t, is.Contains(stdout, "\nwarning   compose.yaml:2   traefik-healthcheck       service web is routed by Traefik but has no healthcheck"))
+	assert.Check(t, is.Contains(stdout, "\n          hint: add a healthcheck so that 'up' waits for the service to be ready; if the image declares its own HEALTHCHECK this is fine, but check cannot read the image statically\n"))
 	assert.Check(t, is.Contains(stdout, "project bad: "))
 }
 
