@@ -10,11 +10,13 @@
 # Wall time with hyperfine, both commands interleaved round by round. Prints a
 # table and the ratio picatest/compose against the target (<= 0.9x). Exits 0
 # whatever the ratio (it is a measurement); non-zero only if it cannot measure.
-# Needs a Docker engine (the test images are built with testdata/images/build.sh)
-# and the classic builder (DOCKER_BUILDKIT=0 for both).
+# Needs a Docker engine (the test images are built with testdata/images/build.sh).
+# Both sides use the same builder: classic (DOCKER_BUILDKIT=0, the default
+# here) or, with BENCH_BUILDER=buildkit, BuildKit through the docker-buildx
+# plugin of testdata/buildx/build.sh (bake), installed for both.
 # Environment: BENCH_OUT (results directory, default a new /tmp/picatest-bench-up.*),
 # BENCH_RUNS (measured rounds, default 10), BENCH_WARMUP (rounds not counted,
-# default 1), BENCH_BUILD_CACHE=1 (let the builds hit the cache; default: a new
+# default 1), BENCH_BUILDER (classic or buildkit, default classic), BENCH_BUILD_CACHE=1 (let the builds hit the cache; default: a new
 # build arg each run so the LABEL and COPY steps are rebuilt), BENCH_TRACE=0
 # (skip the timestamped --progress plain run of each at the end).
 set -euo pipefail
@@ -23,6 +25,7 @@ RUNS="${BENCH_RUNS:-10}"
 WARMUP="${BENCH_WARMUP:-1}"
 BUILD_CACHE="${BENCH_BUILD_CACHE:-0}"
 TRACE="${BENCH_TRACE:-1}"
+BUILDER="${BENCH_BUILDER:-classic}"
 TIME_TARGET="0.9"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -37,6 +40,7 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 [[ "$RUNS" =~ ^[0-9]+$ && "$RUNS" -gt 0 ]] || die "BENCH_RUNS must be a positive integer (got '$RUNS')"
 [[ "$WARMUP" =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be a non-negative integer (got '$WARMUP')"
 [[ -f "$FIXTURE" ]] || die "fixture $FIXTURE not found"
+[[ "$BUILDER" == classic || "$BUILDER" == buildkit ]] || die "BENCH_BUILDER must be classic or buildkit (got '$BUILDER')"
 command -v go >/dev/null || die "go not found in PATH"
 command -v docker >/dev/null || die "docker CLI not found in PATH"
 docker info >/dev/null 2>&1 || die "docker engine unreachable (docker info fails); start dockerd or run ./test.sh which does it"
@@ -66,7 +70,8 @@ P_PICATEST="picatest-bench-up-$ID-picatest"
 V_COMPOSE="$P_COMPOSE-data"
 V_PICATEST="$P_PICATEST-data"
 
-export DOCKER_CONFIG="$TMP" DOCKER_BUILDKIT=0 PICATEST_TEST_HOSTS='*' PICATEST_LOCK_DIR="$TMP/locks"
+export DOCKER_CONFIG="$TMP" PICATEST_TEST_HOSTS='*' PICATEST_LOCK_DIR="$TMP/locks"
+[[ "$BUILDER" == buildkit ]] || export DOCKER_BUILDKIT=0
 export BENCH_UP_NETWORK="$NETWORK" BENCH_ID="$ID" BENCH_NONCE=""
 echo '{}' >"$TMP/config.json"
 
@@ -93,6 +98,13 @@ log "test images (testdata/images/build.sh)"
 testdata/images/build.sh
 
 install_plugins "$TMP"
+if [[ "$BUILDER" == buildkit ]]; then
+	buildx="$(testdata/buildx/build.sh)" || die "building the buildx plugin failed (testdata/buildx/build.sh)"
+	ln -sf "$buildx" "$TMP/cli-plugins/docker-buildx"
+	log "builder: BuildKit, $(docker buildx version 2>&1)"
+else
+	log "builder: classic (DOCKER_BUILDKIT=0)"
+fi
 log "docker compose version: $(docker compose version 2>&1)"
 log "docker picatest version: $(docker picatest version 2>&1 | head -1)"
 log "engine: $(docker version --format '{{.Server.Version}}' 2>&1), $(nproc) CPUs"
