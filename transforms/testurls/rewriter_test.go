@@ -39,6 +39,13 @@ var rewriteCases = []struct{ name, in, out string }{
 	{"escaped subdomain", `pad\.picasoft\.net`, `pad\.test\.picasoft\.net`},
 	{"escaped before only", `pad\.picasoft.net`, `pad\.test.picasoft.net`},
 	{"escaped in domain only", `pad.picasoft\.net`, `pad.test\.picasoft\.net`},
+	{"v2 HostRegexp several patterns", "HostRegexp(`picasoft.net`, `{sub:[a-z]+}.{app:(pad|wiki)}.picasoft.net`)", "HostRegexp(`test.picasoft.net`, `{sub:[a-z]+}.{app:(pad|wiki)}.test.picasoft.net`)"},
+	{"v2 Headers and PathPrefix", "Host(`a.picasoft.net`, `b.picasoft.net`) && Headers(`X-Forwarded-Host`, `a.picasoft.net`) && PathPrefix(`/api`, `/v1`)", "Host(`a.test.picasoft.net`, `b.test.picasoft.net`) && Headers(`X-Forwarded-Host`, `a.test.picasoft.net`) && PathPrefix(`/api`, `/v1`)"},
+	{"v3 HostRegexp group", "HostRegexp(`^(pad|wiki)\\.picasoft\\.net$`) && Header(`X-A`, `1`)", "HostRegexp(`^(pad|wiki)\\.test\\.picasoft\\.net$`) && Header(`X-A`, `1`)"},
+	{"v3 HostRegexp optional subdomain", "HostRegexp(`^(?:.+\\.)?picasoft\\.net$`)", "HostRegexp(`^(?:.+\\.)?test\\.picasoft\\.net$`)"},
+	// Dots as [.] are not recognised: verify reports such a rule (its
+	// HostRegexp still matches a production host).
+	{"HostRegexp dots as [.]", "HostRegexp(`^pad[.]picasoft[.]net$`)", "HostRegexp(`^pad[.]picasoft[.]net$`)"},
 	{"HostRegexp escaped already test", "HostRegexp(`^.+\\.test\\.picasoft\\.net$`)", "HostRegexp(`^.+\\.test\\.picasoft\\.net$`)"},
 	// URLs.
 	{"https", "https://pad.picasoft.net", "https://pad.test.picasoft.net"},

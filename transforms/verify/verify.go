@@ -64,7 +64,9 @@ func (e *Error) Error() string {
 // Check returns an *Error when after, the transformed project, is unsafe to
 // test:
 //   - a Traefik rule label of a service of after still contains a
-//     production hostname (as found by f; f nil skips this check);
+//     production hostname (as found by f; f nil skips this check), or has a
+//     HostRegexp that matches one (in Traefik v2 or v3 syntax: see
+//     traefik.PatternHost);
 //   - a service of before has another image in after, or is missing from
 //     after.
 //
@@ -81,6 +83,11 @@ func Check(before, after *types.Project, f ProdHostFinder) error {
 			sort.Strings(keys)
 			for _, k := range keys {
 				hosts := f.ProdHosts(rules[k])
+				hint := ""
+				for _, h := range patternProdHosts(after.Services[name].Labels, k, rules[k], f) {
+					hosts = append(hosts, h)
+					hint = "; in a HostRegexp write the domain as name\\.<production domain> (v3) or name.<production domain> (v2)"
+				}
 				if len(hosts) == 0 {
 					continue
 				}
@@ -90,7 +97,7 @@ func Check(before, after *types.Project, f ProdHostFinder) error {
 					Value:   rules[k],
 					Message: fmt.Sprintf("Traefik rule still routes production host %s; "+
 						"write each host literally in the rule (Host(`name.<production domain>`)) so it is rewritten "+
-						"to the test domain, or check --prod-domain/--test-domain", strings.Join(hosts, ", ")),
+						"to the test domain, or check --prod-domain/--test-domain%s", strings.Join(hosts, ", "), hint),
 				})
 			}
 		}
@@ -128,6 +135,22 @@ func Check(before, after *types.Project, f ProdHostFinder) error {
 		return problems[i].Field < problems[j].Field
 	})
 	return &Error{Problems: problems}
+}
+
+// patternProdHosts returns, for every HostRegexp pattern of the rule
+// labelled key, the host traefik.PatternHost derives from it (in the
+// router's syntax) when f finds it a production host: a pattern can match
+// production hosts without spelling the domain as f finds it (pad[.]x[.]net,
+// ^.+x\.net$), and then the test-URL rewrite did not change it.
+func patternProdHosts(labels map[string]string, key, rule string, f ProdHostFinder) []string {
+	var out []string
+	syntax := traefik.RuleSyntax(labels, key[:len(key)-len(".rule")], rule)
+	for _, p := range traefik.HostPatterns(rule) {
+		if h, _ := traefik.PatternHost(p, syntax); h != "" && len(f.ProdHosts(h)) > 0 {
+			out = append(out, fmt.Sprintf("%s (HostRegexp(`%s`) matches it)", h, p))
+		}
+	}
+	return out
 }
 
 func serviceOf(p *types.Project, name string) (types.ServiceConfig, bool) {

@@ -21,7 +21,7 @@ var host = regexp.MustCompile(`(?i)[a-z0-9.-]*picasoft\.net`)
 func (fakeFinder) ProdHosts(s string) []string {
 	var out []string
 	for _, h := range host.FindAllString(s, -1) {
-		if !strings.HasSuffix(strings.ToLower(h), "test.picasoft.net") {
+		if l := strings.ToLower(h); l != "test.picasoft.net" && !strings.HasSuffix(l, ".test.picasoft.net") {
 			out = append(out, h)
 		}
 	}
@@ -89,6 +89,34 @@ services:
 `,
 			wantErr: "the transformed project is unsafe to test (1 problem):\n" +
 				"  service \"pad\": labels.traefik.http.routers.pad.rule \"Host(`pad.picasoft.net`, `www.pad.picasoft.net`)\": Traefik rule still routes production host pad.picasoft.net, www.pad.picasoft.net; write each host literally in the rule (Host(`name.<production domain>`)) so it is rewritten to the test domain, or check --prod-domain/--test-domain",
+		},
+		{
+			name: "HostRegexp rewritten, in v2 and v3 syntax",
+			before: `
+services:
+  pad:
+    image: pad:1
+    labels:
+      traefik.http.routers.v2.rule: HostRegexp(` + "`{sub:[a-z]+}.pad.test.picasoft.net`" + `) || Host(` + "`a.test.picasoft.net`, `b.test.picasoft.net`" + `)
+      traefik.http.routers.v2.ruleSyntax: v2
+      traefik.http.routers.v3.rule: HostRegexp(` + "`^.+\\.test\\.picasoft\\.net$`" + `) && Header(` + "`X-A`, `1`" + `)
+      traefik.http.routers.any.rule: HostRegexp(` + "`{host:.+}`" + `)
+`,
+		},
+		{
+			name: "a HostRegexp that matches production hosts without spelling the domain",
+			before: `
+services:
+  pad:
+    image: pad:1
+    labels:
+      traefik.http.routers.v3.rule: HostRegexp(` + "`^pad[.]picasoft[.]net$`" + `)
+      traefik.http.routers.v2.rule: HostRegexp(` + "`{sub:[a-z]+}.{domain:picasoft}.net`" + `)
+      traefik.http.routers.v2.ruleSyntax: v2
+`,
+			wantErr: "the transformed project is unsafe to test (2 problems):\n" +
+				"  service \"pad\": labels.traefik.http.routers.v2.rule \"HostRegexp(`{sub:[a-z]+}.{domain:picasoft}.net`)\": Traefik rule still routes production host picatest.picasoft.net (HostRegexp(`{sub:[a-z]+}.{domain:picasoft}.net`) matches it); write each host literally in the rule (Host(`name.<production domain>`)) so it is rewritten to the test domain, or check --prod-domain/--test-domain; in a HostRegexp write the domain as name\\.<production domain> (v3) or name.<production domain> (v2)\n" +
+				"  service \"pad\": labels.traefik.http.routers.v3.rule \"HostRegexp(`^pad[.]picasoft[.]net$`)\": Traefik rule still routes production host pad.picasoft.net (HostRegexp(`^pad[.]picasoft[.]net$`) matches it); write each host literally in the rule (Host(`name.<production domain>`)) so it is rewritten to the test domain, or check --prod-domain/--test-domain; in a HostRegexp write the domain as name\\.<production domain> (v3) or name.<production domain> (v2)",
 		},
 		{
 			name: "image changed or service gone",
