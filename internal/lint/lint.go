@@ -176,16 +176,31 @@ func checkTraefik(p *types.Project, name string, svc types.ServiceConfig, s sett
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
+		// The literal hosts, then the host each HostRegexp matches (in the
+		// router's syntax, v2 template or v3 regexp), named by its pattern.
+		type ruleHost struct{ host, what string }
+		var hosts []ruleHost
 		for _, h := range traefik.RuleHosts(rules[k]) {
+			hosts = append(hosts, ruleHost{h, h})
+		}
+		syntax := traefik.RuleSyntax(svc.Labels, k[:len(k)-len(".rule")], rules[k])
+		for _, pat := range traefik.HostPatterns(rules[k]) {
+			// A pattern without a dot in its host (HostRegexp(`.+`)) is a
+			// catch-all, not a domain.
+			if h, _ := traefik.PatternHost(pat, syntax); strings.Contains(h, ".") {
+				hosts = append(hosts, ruleHost{h, fmt.Sprintf("%s (HostRegexp(`%s`) matches it)", h, pat)})
+			}
+		}
+		for _, h := range hosts {
 			switch {
-			case len(traefik.UnderDomain([]string{h}, s.TestDomain)) > 0:
+			case len(traefik.UnderDomain([]string{h.host}, s.TestDomain)) > 0:
 				add(Finding{Severity: Error, Rule: "traefik-test-host", Service: name,
-					Message: fmt.Sprintf("service %s: Traefik rule %s routes the test host %s", name, k, h),
+					Message: fmt.Sprintf("service %s: Traefik rule %s routes the test host %s", name, k, h.what),
 					Hint:    fmt.Sprintf("write the production host (under %s): picatest rewrites it to the test domain in memory; a test URL in git is a mistake", s.ProdDomain),
 					path:    []string{"services", name, "labels", k}})
-			case len(traefik.UnderDomain([]string{h}, s.ProdDomain)) == 0:
+			case len(traefik.UnderDomain([]string{h.host}, s.ProdDomain)) == 0:
 				add(Finding{Severity: Warning, Rule: "traefik-foreign-host", Service: name,
-					Message: fmt.Sprintf("service %s: Traefik rule %s routes %s, not under the production domain %s", name, k, h, s.ProdDomain),
+					Message: fmt.Sprintf("service %s: Traefik rule %s routes %s, not under the production domain %s", name, k, h.what, s.ProdDomain),
 					Hint:    fmt.Sprintf("use a host under %s (or set --prod-domain, PICATEST_PROD_DOMAIN, %s); this host is not rewritten for the test machine", s.ProdDomain, settings.File),
 					path:    []string{"services", name, "labels", k}})
 			}
@@ -289,42 +304,6 @@ func checkSecretsFiles(p *types.Project, g Git, add func(Finding)) {
 // outside (transforms.DisplayPath).
 func relTo(dir, path string) string {
 	return transforms.DisplayPath(dir, path)
-}
-
-// locateFindings sets File and Line of each Finding from the Compose files
-// of p: the last file that defines the Finding's path (a later file
-// overrides an earlier one), else the nearest defined parent; the first
-// Compose file and line 0 when nothing is found.
-func locateFindings(p *types.Project, findings []Finding) {
-	type doc struct {
-		name string
-		root *yaml.Node
-	}
-	var docs []doc
-	for _, f := range p.ComposeFiles {
-		d := doc{name: relTo(p.WorkingDir, f)}
-		if b, err := os.ReadFile(f); err == nil {
-			var n yaml.Node
-			if yaml.Unmarshal(b, &n) == nil {
-				d.root = &n
-			}
-		}
-		docs = append(docs, d)
-	}
-	for i := range findings {
-		f := &findings[i]
-		if len(docs) > 0 {
-			f.File = docs[0].name
-		}
-		for depth := len(f.path); depth > 0 && f.Line == 0; depth-- {
-			for j := len(docs) - 1; j >= 0; j-- {
-				if line := yamlLine(docs[j].root, f.path[:depth]); line > 0 {
-					f.File, f.Line = docs[j].name, line
-					break
-				}
-			}
-		}
-	}
 }
 
 // yamlLine returns the line of the key at path in the document n, 0 when

@@ -2,6 +2,7 @@ package lint
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v4"
@@ -57,4 +58,69 @@ func TestFilesOutsideTheProjectAreNamedAbsolute(t *testing.T) {
 		"secrets file " + outside + " has no " + outside + ".example",
 		"secrets file app.secrets has no app.secrets.example",
 	})
+}
+
+// TestTraefikHostsInBothSyntaxes: check reads the hosts of Traefik v2 and
+// v3 rules: several hosts in one Host(), a v2 HostRegexp template, a v3
+// HostRegexp regexp, Headers and PathPrefix beside them.
+func TestTraefikHostsInBothSyntaxes(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		rules string // labels of service web, YAML at 6 spaces; ´ is a backtick
+		want  []string
+	}{
+		{
+			name: "production hosts only: nothing to say",
+			rules: `
+      traefik.http.routers.a.rule: Host(´a.picasoft.net´, ´b.picasoft.net´) && Headers(´X-A´, ´1´) || Host(´c.picasoft.net´) && PathPrefix(´/api´, ´/v1´)
+      traefik.http.routers.b.rule: HostRegexp(´{sub:[a-z]+}.pad.picasoft.net´)
+      traefik.http.routers.c.rule: HostRegexp(´^(www\.)?pad\.picasoft\.net$´) && Header(´X-A´, ´1´)
+      traefik.http.routers.c.ruleSyntax: v3
+      traefik.http.routers.d.rule: HostRegexp(´{host:.+}´) || HostRegexp(´.+´)`,
+		},
+		{
+			name: "test hosts in git, in each syntax",
+			rules: `
+      traefik.http.routers.a.rule: Host(´a.picasoft.net´, ´a.test.picasoft.net´)
+      traefik.http.routers.b.rule: HostRegexp(´{sub:[a-z]+}.pad.test.picasoft.net´)
+      traefik.http.routers.c.rule: HostRegexp(´^.+\.test\.picasoft\.net$´)`,
+			want: []string{
+				"error traefik-test-host: service web: Traefik rule traefik.http.routers.a.rule routes the test host a.test.picasoft.net",
+				"error traefik-test-host: service web: Traefik rule traefik.http.routers.b.rule routes the test host picatest.pad.test.picasoft.net (HostRegexp(`{sub:[a-z]+}.pad.test.picasoft.net`) matches it)",
+				"error traefik-test-host: service web: Traefik rule traefik.http.routers.c.rule routes the test host picatest.test.picasoft.net (HostRegexp(`^.+\\.test\\.picasoft\\.net$`) matches it)",
+			},
+		},
+		{
+			name: "foreign hosts",
+			rules: `
+      traefik.http.routers.a.rule: Host(´a.picasoft.net´, ´example.org´)
+      traefik.http.routers.b.rule: HostRegexp(´{sub:[a-z]+}.example.org´)
+      traefik.http.routers.b.ruleSyntax: v2`,
+			want: []string{
+				"warning traefik-foreign-host: service web: Traefik rule traefik.http.routers.a.rule routes example.org, not under the production domain picasoft.net",
+				"warning traefik-foreign-host: service web: Traefik rule traefik.http.routers.b.rule routes picatest.example.org (HostRegexp(`{sub:[a-z]+}.example.org`) matches it), not under the production domain picasoft.net",
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			compose := strings.ReplaceAll(`
+services:
+  web:
+    image: nginx:1.25
+    healthcheck: {test: ["CMD", "true"]}
+    networks: [proxy]
+    labels:
+      traefik.enable: "true"`+tc.rules+`
+networks:
+  proxy: {external: true}
+`, "´", "`")
+			var got []string
+			for _, f := range Run(composetest.Load(t, compose, nil), settings.Default(), RepoGit{}) {
+				if strings.HasPrefix(f.Rule, "traefik-") {
+					got = append(got, f.Severity+" "+f.Rule+": "+f.Message)
+				}
+			}
+			assert.DeepEqual(t, got, tc.want)
+		})
+	}
 }
