@@ -34,8 +34,9 @@ conventions of the service folders:
   - Traefik rules are on the production domain (a test URL is an error);
   - traefik.docker.network names a network of the service, and a routed
     service is on an external network.
-Each finding has a severity (error or warning), the Compose file and line,
-a rule and a hint. The text output is a table, as linters print:
+Each finding has a severity (error or warning), the Compose file and line
+(of the file that defines it: an include:d file, an extends: base), a rule
+and a hint. The text output is a table, as linters print:
 severity, file:line, rule, message, each hint on its own line under the
 location, wrapped to the terminal's width; --format json gives the same
 findings as one document.
