@@ -82,7 +82,7 @@ func TestSmoke(t *testing.T) {
 	assert.Check(t, is.Equal(health, "running, healthy"))
 	res, status, detail, _ = s.check("http://smoke-norule.test.picasoft.net/")
 	assert.Check(t, is.Equal(res+" "+itoa(status), "no-router 404"), detail)
-	assert.Check(t, is.Contains(detail, "Host(`smoke-norule.test.picasoft.net`) && Header(`X-Never`, `sent`)"), "the rule is printed")
+	assert.Check(t, is.Contains(detail, "Host(`smoke-norule.test.picasoft.net`) && ClientIP(`192.0.2.1`)"), "the rule is printed")
 	res, status, _, _ = s.check("http://smoke-apperr.test.picasoft.net/")
 	assert.Check(t, is.Equal(res+" "+itoa(status), "ok 200"))
 	res, status, detail, _ = s.check("http://smoke-apperr.test.picasoft.net/does-not-exist")
