@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"os/exec"
 	"testing"
 
@@ -28,4 +29,31 @@ func requireTraefik(t *testing.T) {
 	}
 	out, err := exec.Command("../testdata/traefik/start.sh").CombinedOutput()
 	assert.NilError(t, err, "testdata/traefik/start.sh: %s", out)
+}
+
+// A second real Traefik, in Traefik v2's rule syntax
+// (--core.defaultRuleSyntax=v2): web on 18180, websecure on 18543, ping on
+// 18182. Both Traefiks watch the same containers; each refuses the rules
+// it cannot parse and routes the others.
+const (
+	traefikV2Name = "picatest-traefik-v2"
+	traefikV2HTTP = "127.0.0.1:18180"
+)
+
+// requireTraefikV2 starts the v2-syntax Traefik for the test (anew: a
+// container left by an earlier run is replaced) and removes it when the
+// test ends. The default Traefik, picatest-traefik, is left alone.
+func requireTraefikV2(t *testing.T) {
+	t.Helper()
+	requireTraefik(t) // the image, and the network proxy
+	rm := func() { _ = exec.Command("docker", "rm", "-f", traefikV2Name).Run() }
+	rm()
+	t.Cleanup(rm)
+	cmd := exec.Command("../testdata/traefik/start.sh")
+	cmd.Env = append(os.Environ(),
+		"PICATEST_TRAEFIK_NAME="+traefikV2Name,
+		"PICATEST_TRAEFIK_HTTP=18180", "PICATEST_TRAEFIK_HTTPS=18543", "PICATEST_TRAEFIK_PING=18182",
+		"PICATEST_TRAEFIK_ARGS=--core.defaultRuleSyntax=v2")
+	out, err := cmd.CombinedOutput()
+	assert.NilError(t, err, "testdata/traefik/start.sh (v2 rule syntax): %s", out)
 }

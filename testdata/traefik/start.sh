@@ -8,11 +8,19 @@
 # Waits until Traefik answers. Needs the image of build.sh.
 # On the engine of DOCKER_HOST (e.g. the second engine of testdata/engine):
 # a unix:// DOCKER_HOST's socket is the one mounted for the Docker provider.
+# A second Traefik beside it: another name and other ports, and extra
+# arguments, e.g. Traefik v2's rule syntax:
+#   PICATEST_TRAEFIK_NAME=picatest-traefik-v2 PICATEST_TRAEFIK_HTTP=18180 \
+#   PICATEST_TRAEFIK_HTTPS=18543 PICATEST_TRAEFIK_PING=18182 \
+#   PICATEST_TRAEFIK_ARGS=--core.defaultRuleSyntax=v2 start.sh
+# (PICATEST_TRAEFIK_ARGS is split on spaces). A container of that name that
+# already runs the image is kept as it is: remove it to change its arguments.
 set -euo pipefail
 
 VERSION="v3.6.12"
 IMAGE="picatest-test/traefik:${VERSION}"
-NAME="picatest-traefik"
+NAME="${PICATEST_TRAEFIK_NAME:-picatest-traefik}"
+read -r -a EXTRA_ARGS <<<"${PICATEST_TRAEFIK_ARGS:-}"
 HTTP_PORT="${PICATEST_TRAEFIK_HTTP:-18080}"
 HTTPS_PORT="${PICATEST_TRAEFIK_HTTPS:-18443}"
 PING_PORT="${PICATEST_TRAEFIK_PING:-18082}"
@@ -36,7 +44,7 @@ want="$(docker image inspect -f '{{.Id}}' "$IMAGE")"
 state="$(docker inspect -f '{{.State.Running}} {{.Image}}' "$NAME" 2>/dev/null || true)"
 if [[ "$state" != "true $want" ]]; then
 	[[ -n "$state" ]] && docker rm -f "$NAME" >/dev/null
-	log "starting $NAME ($IMAGE) on network proxy: http 127.0.0.1:$HTTP_PORT, https 127.0.0.1:$HTTPS_PORT"
+	log "starting $NAME ($IMAGE${EXTRA_ARGS[*]:+ ${EXTRA_ARGS[*]}}) on network proxy: http 127.0.0.1:$HTTP_PORT, https 127.0.0.1:$HTTPS_PORT"
 	docker run -d --name "$NAME" --restart unless-stopped --network proxy \
 		--label net.picasoft.picatest.test-traefik=true \
 		-v "$SOCK:/var/run/docker.sock:ro" \
@@ -49,7 +57,7 @@ if [[ "$state" != "true $want" ]]; then
 		--entrypoints.websecure.http.tls=true \
 		--entrypoints.traefik.address=:8082 \
 		--ping=true --ping.entrypoint=traefik \
-		--log.level=INFO >/dev/null \
+		--log.level=INFO ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"} >/dev/null \
 		|| die "docker run of $NAME failed"
 fi
 
