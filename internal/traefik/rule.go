@@ -283,23 +283,17 @@ func (p *ruleParser) eat(tok string) bool {
 	return false
 }
 
-func (p *ruleParser) or() (*node, error) {
-	l, err := p.and()
-	for err == nil && p.eat("||") {
-		var r *node
-		if r, err = p.and(); err == nil {
-			l = &node{op: '|', l: l, r: r}
-		}
-	}
-	return l, err
-}
+func (p *ruleParser) or() (*node, error) { return p.binary("||", '|', p.and) }
 
-func (p *ruleParser) and() (*node, error) {
-	l, err := p.unary()
-	for err == nil && p.eat("&&") {
+func (p *ruleParser) and() (*node, error) { return p.binary("&&", '&', p.unary) }
+
+// binary parses operands joined by tok, left-associative.
+func (p *ruleParser) binary(tok string, op byte, operand func() (*node, error)) (*node, error) {
+	l, err := operand()
+	for err == nil && p.eat(tok) {
 		var r *node
-		if r, err = p.unary(); err == nil {
-			l = &node{op: '&', l: l, r: r}
+		if r, err = operand(); err == nil {
+			l = &node{op: op, l: l, r: r}
 		}
 	}
 	return l, err
