@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,9 +23,54 @@ const (
 	registryPassword = "picatest-pass"
 )
 
-// manifestV2 is the manifest media type the tests ask the registry for
-// (Accept), that of the images the engine pushes.
+// manifestV2 is the manifest media type Debian's 20.10 engine pushes (its
+// graph-driver image store).
 const manifestV2 = "application/vnd.docker.distribution.manifest.v2+json"
+
+// manifestTypes are the media types the tests ask the registry for
+// (Accept): Debian's 20.10 engine pushes a Docker v2 manifest, a current
+// engine (API 1.56, containerd image store) an OCI image index, whose
+// digest is the one push reports, over an OCI image manifest. The registry
+// answers 404 to an Accept that lacks the type it stores.
+var manifestTypes = []string{
+	manifestV2,
+	"application/vnd.docker.distribution.manifest.list.v2+json",
+	"application/vnd.oci.image.index.v1+json",
+	"application/vnd.oci.image.manifest.v1+json",
+}
+
+// registryImageManifest reads repo:ref from the registry: the status, the
+// digest of ref (Docker-Content-Digest, what push reports) and the image
+// manifest, the one of an index followed (the first for linux, the
+// attestation manifests a current engine adds, platform unknown/unknown,
+// skipped).
+func registryImageManifest(t *testing.T, repo, ref string) (int, string, []byte) {
+	t.Helper()
+	code, h, body := registryGet(t, "/v2/"+repo+"/manifests/"+ref, manifestTypes...)
+	if code != http.StatusOK {
+		return code, "", body
+	}
+	digest := h.Get("Docker-Content-Digest")
+	var index struct {
+		MediaType string
+		Manifests []struct {
+			Digest   string
+			Platform struct{ OS string }
+		}
+	}
+	assert.NilError(t, json.Unmarshal(body, &index), string(body))
+	if len(index.Manifests) == 0 {
+		return code, digest, body
+	}
+	for _, m := range index.Manifests {
+		if m.Platform.OS == "linux" {
+			code, _, body = registryGet(t, "/v2/"+repo+"/manifests/"+m.Digest, manifestTypes...)
+			return code, digest, body
+		}
+	}
+	t.Fatalf("no linux image in the index %s of %s:%s: %s", digest, repo, ref, body)
+	return 0, "", nil
+}
 
 // startRegistry starts the test registry (installed on first use) and
 // waits until it answers.
@@ -75,7 +121,7 @@ func registryGet(t *testing.T, path string, accept ...string) (int, http.Header,
 
 // deleteFromRegistry removes repo:tag from the registry, if there.
 func deleteFromRegistry(t *testing.T, repo, tag string) {
-	code, h, _ := registryGet(t, "/v2/"+repo+"/manifests/"+tag, manifestV2)
+	code, h, _ := registryGet(t, "/v2/"+repo+"/manifests/"+tag, manifestTypes...)
 	if code != http.StatusOK {
 		return
 	}

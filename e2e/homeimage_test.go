@@ -99,7 +99,7 @@ func TestHomeImage(t *testing.T) {
 			assert.Equal(t, pushed.ExitCode, 0, pushed)
 			assert.Check(t, is.Contains(pushed.Stdout, image), pushed)
 			assert.Check(t, is.Contains(pushed.Stdout, "service app has no build section"), pushed)
-			code, _, _ := registryGet(t, "/v2/picatest-e2e/"+p.Name+"/manifests/1.0", manifestV2, "application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json")
+			code, _, _ := registryGet(t, "/v2/picatest-e2e/"+p.Name+"/manifests/1.0", manifestTypes...)
 			assert.Equal(t, code, http.StatusOK)
 			assert.Equal(t, p.inspect(image, `{{index .Config.Labels "net.picasoft.picatest.test-build"}}`), "")
 			prod := p.docker("run", "--rm", image, "cat", "/etc/app/defaults.conf")

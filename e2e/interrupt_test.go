@@ -720,7 +720,7 @@ func intrPush(t *testing.T, ph intrPushPhase, d intrDelivery) {
 	d.send(t, run)
 	p.intrInterrupted(run, d, before)
 	p.intrNoBuildContainer(t)
-	code, _, body := registryGet(t, "/v2/"+repo+"/manifests/"+tag, manifestV2)
+	code, _, body := registryGet(t, "/v2/"+repo+"/manifests/"+tag, manifestTypes...)
 	assert.Equal(t, code, http.StatusNotFound, "nothing was pushed: %s", body)
 
 	var rerun []string
@@ -741,9 +741,8 @@ func intrPush(t *testing.T, ph intrPushPhase, d intrDelivery) {
 	var report pushReport
 	assert.NilError(t, json.Unmarshal([]byte(r.Stdout), &report), r.Stdout)
 	assert.Equal(t, len(report.Images), 1, r.Stdout)
-	code, h, body := registryGet(t, "/v2/"+repo+"/manifests/"+tag, manifestV2)
+	code, digest, body := registryImageManifest(t, repo, tag)
 	assert.Equal(t, code, http.StatusOK, string(body))
-	digest := h.Get("Docker-Content-Digest")
 	assert.Equal(t, report.Images[0].Digest, digest)
 	assert.Check(t, is.Contains(p.inspect(image, "{{json .RepoDigests}}"), reg.addr+"/"+repo+"@"+digest), "the local image is the one in the registry")
 	assert.Equal(t, p.inspect(image, `{{index .Config.Labels "net.picasoft.picatest.test-build"}}`), "")

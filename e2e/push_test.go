@@ -136,9 +136,9 @@ func TestPush(t *testing.T) {
 		assert.Check(t, !strings.Contains(string(catalog), "postgres"), string(catalog))
 
 		// Read the manifest and its config back from the registry.
-		code, h, body := registryGet(t, "/v2/"+repo+"/manifests/"+tag, manifestV2)
+		code, digest, body := registryImageManifest(t, repo, tag)
 		assert.Equal(t, code, http.StatusOK, string(body))
-		assert.Equal(t, h.Get("Docker-Content-Digest"), report.Images[0].Digest)
+		assert.Equal(t, digest, report.Images[0].Digest)
 		var manifest struct {
 			Config struct{ Digest string }
 		}
