@@ -3,18 +3,32 @@ package e2e
 import (
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"gotest.tools/v3/assert"
 )
 
 // The real Traefik of testdata/traefik (start.sh): web on 18080, websecure
-// (TLS, self-signed) on 18443.
-const (
-	traefikImage = "picatest-test/traefik:v3.6.12"
-	traefikHTTP  = "127.0.0.1:18080"
-	traefikHTTPS = "127.0.0.1:18443"
+// (TLS, self-signed) on 18443, or on the ports PICATEST_TRAEFIK_HTTP and
+// PICATEST_TRAEFIK_HTTPS name: start.sh reads the same variables, so a run
+// against another engine (DOCKER_HOST, e.g. testdata/engine's) starts and
+// reaches that engine's own Traefik beside the default engine's.
+const traefikImage = "picatest-test/traefik:v3.6.12"
+
+var (
+	traefikHTTP  = "127.0.0.1:" + envOr("PICATEST_TRAEFIK_HTTP", "18080")
+	traefikHTTPS = "127.0.0.1:" + envOr("PICATEST_TRAEFIK_HTTPS", "18443")
 )
+
+// envOr is the value of the environment variable key, or def when unset or
+// empty.
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
 
 // requireTraefik starts the real Traefik (idempotent). Without its image the
 // test fails (skips only in -short mode): the image is built once by
@@ -29,6 +43,12 @@ func requireTraefik(t *testing.T) {
 	}
 	out, err := exec.Command("../testdata/traefik/start.sh").CombinedOutput()
 	assert.NilError(t, err, "testdata/traefik/start.sh: %s", out)
+	// start.sh keeps a running picatest-traefik as it is: it must publish
+	// the ports the tests use, or they would reach another engine's Traefik.
+	port, err := exec.Command("docker", "port", "picatest-traefik", "80/tcp").Output()
+	assert.NilError(t, err, "docker port picatest-traefik 80/tcp")
+	assert.Assert(t, strings.Contains(string(port), traefikHTTP),
+		"picatest-traefik publishes web on %s, the tests use %s (PICATEST_TRAEFIK_HTTP): remove it (docker rm -f picatest-traefik) or set PICATEST_TRAEFIK_HTTP/HTTPS to its ports", strings.TrimSpace(string(port)), traefikHTTP)
 }
 
 // A second real Traefik, in Traefik v2's rule syntax
