@@ -59,8 +59,19 @@ func setup(m *testing.M) (int, error) {
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte("{}\n"), 0o600); err != nil {
 		return 1, err
 	}
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "cli-plugins", "docker-picatest"),
-		"-ldflags", "-X github.com/picasoft/docker-picatest/plugin.Version=e2e", "../cmd/docker-picatest")
+	args := []string{"build", "-o", filepath.Join(dir, "cli-plugins", "docker-picatest"),
+		"-ldflags", "-X github.com/picasoft/docker-picatest/plugin.Version=e2e"}
+	// Coverage of what the plugin runs end to end (test.sh): the binary is
+	// built with -cover and writes its counters into GOCOVERDIR, which every
+	// command the tests run inherits.
+	if cover := os.Getenv("PICATEST_E2E_COVERDIR"); cover != "" {
+		if err := os.MkdirAll(cover, 0o755); err != nil {
+			return 1, err
+		}
+		args = append(args, "-cover", "-coverpkg=github.com/picasoft/docker-picatest/...")
+		os.Setenv("GOCOVERDIR", cover)
+	}
+	build := exec.Command("go", append(args, "../cmd/docker-picatest")...)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		return 1, fmt.Errorf("building the plugin: %v\n%s", err, out)
