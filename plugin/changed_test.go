@@ -13,6 +13,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/junit"
+	"github.com/picasoft/docker-picatest/internal/junit/junittest"
 	"github.com/picasoft/docker-picatest/internal/mask"
 	"github.com/picasoft/docker-picatest/smoke"
 )
@@ -91,6 +92,7 @@ func TestUpSuite(t *testing.T) {
 	assert.NilError(t, os.WriteFile(secrets, []byte("TOKEN=hunter2secret\n"), 0o600))
 	m, err := mask.New([]string{secrets})
 	assert.NilError(t, err)
+	var suites []junit.Suite
 
 	t.Run("a failed wait, with its log lines; the checks not run", func(t *testing.T) {
 		rep := &upReport{Project: "pad", Result: "failed", waitFailed: true,
@@ -103,6 +105,7 @@ func TestUpSuite(t *testing.T) {
 				LogTail: []string{"starting", "token hunter2secret rejected"}},
 		}
 		s := upSuite("pica-pad", rep, errors.New("test failed"), false, m)
+		suites = append(suites, s)
 		assert.DeepEqual(t, caseSummary(s), []string{
 			"wait db: ok", "wait pad: failure unhealthy", "wait worker: skipped", "smoke checks and log scan: skipped",
 		})
@@ -123,6 +126,7 @@ func TestUpSuite(t *testing.T) {
 			},
 		}
 		s := upSuite("pica-pad", rep, nil, false, nil)
+		suites = append(suites, s)
 		assert.DeepEqual(t, caseSummary(s), []string{
 			"wait pad: ok", "wait web: ok",
 			"smoke https://pad.test.picasoft.net/: ok", "smoke https://web.test.picasoft.net/: failure https://web.test.picasoft.net/: status 500",
@@ -133,8 +137,13 @@ func TestUpSuite(t *testing.T) {
 	})
 	t.Run("stopped before the report", func(t *testing.T) {
 		s := upSuite("pica-pad", nil, exitcode.With(exitcode.Refused, errors.New("project pad is owned by alice\nuse --takeover")), false, nil)
+		suites = append(suites, s)
 		assert.DeepEqual(t, caseSummary(s), []string{"up: error project pad is owned by alice"})
 	})
+	// The suites of every case, written together, are valid JUnit.
+	path := filepath.Join(t.TempDir(), "report.xml")
+	assert.NilError(t, writeJUnit(path, "docker picatest up --changed", suites...))
+	junittest.AssertValid(t, path)
 }
 
 func caseSummary(s junit.Suite) []string {

@@ -1,7 +1,7 @@
 // Package junit is the JUnit XML report of docker picatest (up --junit,
 // smoke --junit): the format GitLab shows in merge requests
 // (artifacts:reports:junit) and Jenkins reads, in the shape of the widely
-// used Jenkins/Ant JUnit schema (testdata/junit.xsd).
+// used Jenkins/Ant JUnit schema (junittest/testdata/junit.xsd).
 //
 // One test suite per service folder; one test case per container wait,
 // smoke URL and log scan. A failed case carries its failure text and the

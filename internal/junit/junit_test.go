@@ -2,8 +2,6 @@ package junit
 
 import (
 	"bytes"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +10,8 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 	"gotest.tools/v3/golden"
+
+	"github.com/picasoft/docker-picatest/internal/junit/junittest"
 )
 
 // sample is a report of two folders: one healthy, one whose wait failed
@@ -62,10 +62,10 @@ func TestWriteCounts(t *testing.T) {
 func TestWriteValidates(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "report.xml")
 	assert.NilError(t, WriteFile(path, sample()))
-	AssertValid(t, path)
+	junittest.AssertValid(t, path)
 	// An empty report (nothing changed) is valid too.
 	assert.NilError(t, WriteFile(path, Report{Name: "docker picatest up --changed"}))
-	AssertValid(t, path)
+	junittest.AssertValid(t, path)
 }
 
 func TestWriteFileErrors(t *testing.T) {
@@ -82,17 +82,4 @@ func TestMap(t *testing.T) {
 	assert.Check(t, is.Contains(b.String(), "error: ]]> ******** unreachable"[len("error: ]]> "):]))
 	// The original is untouched.
 	assert.Check(t, is.Contains(r.Suites[0].Cases[0].Failure.Text, "database"))
-}
-
-// AssertValid checks the JUnit file at path against testdata/junit.xsd
-// with xmllint.
-func AssertValid(t *testing.T, path string) {
-	t.Helper()
-	xmllint, err := exec.LookPath("xmllint")
-	assert.NilError(t, err, "xmllint is needed to check the JUnit report: apt-get install -y libxml2-utils")
-	out, err := exec.Command(xmllint, "--noout", "--schema", "testdata/junit.xsd", path).CombinedOutput()
-	if err != nil {
-		report, _ := os.ReadFile(path)
-		t.Fatalf("%s is not valid JUnit: %v\n%s\n%s", path, err, out, report)
-	}
 }
