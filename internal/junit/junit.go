@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -93,6 +94,16 @@ type Seconds time.Duration
 // MarshalXMLAttr writes the duration in seconds.
 func (s Seconds) MarshalXMLAttr(name xml.Name) (xml.Attr, error) {
 	return xml.Attr{Name: name, Value: fmt.Sprintf("%.3f", time.Duration(s).Seconds())}, nil
+}
+
+// UnmarshalXMLAttr reads seconds ("1.250"), for a reader of reports.
+func (s *Seconds) UnmarshalXMLAttr(attr xml.Attr) error {
+	f, err := strconv.ParseFloat(attr.Value, 64)
+	if err != nil {
+		return fmt.Errorf("time=%q: %w", attr.Value, err)
+	}
+	*s = Seconds(time.Duration(f * float64(time.Second)))
+	return nil
 }
 
 // Failed is a failed case.

@@ -2,6 +2,7 @@ package junit
 
 import (
 	"bytes"
+	"encoding/xml"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,6 +67,19 @@ func TestWriteValidates(t *testing.T) {
 	// An empty report (nothing changed) is valid too.
 	assert.NilError(t, WriteFile(path, Report{Name: "docker picatest up --changed"}))
 	junittest.AssertValid(t, path)
+}
+
+// A written report reads back as it was (counts, times, texts).
+func TestWriteReadBack(t *testing.T) {
+	var b bytes.Buffer
+	assert.NilError(t, Write(&b, sample()))
+	var got Report
+	assert.NilError(t, xml.Unmarshal(b.Bytes(), &got))
+	assert.Equal(t, got.Tests, 6)
+	assert.Equal(t, got.Time, Seconds(4500*time.Millisecond))
+	assert.Equal(t, got.Suites[0].Cases[0].Failure.Message, "unhealthy")
+	assert.Check(t, is.Contains(got.Suites[0].Cases[0].Failure.Text, "error: ]]> database unreachable[0m\n"))
+	assert.Equal(t, got.Suites[1].Cases[0].SystemOut, Output("running, healthy, 0 restarts"))
 }
 
 func TestWriteFileErrors(t *testing.T) {
