@@ -87,6 +87,25 @@ func TestUpChanged(t *testing.T) {
 		assert.Equal(t, beta.Failures+beta.Errors, 0, string(b))
 		assert.Check(t, is.Contains(string(b), `<testcase name="logs app" classname="beta"`), string(b))
 	})
+
+	// up and smoke in one folder write their JUnit report too.
+	t.Run("one folder", func(t *testing.T) {
+		upReport, smokeReport := filepath.Join(t.TempDir(), "up.xml"), filepath.Join(t.TempDir(), "smoke.xml")
+		r := sub.dockerEnv(env, "picatest", "up", "--yes", "--stable", "1s", "--progress", "plain", "--junit", upReport)
+		assert.Equal(t, r.ExitCode, 0, r)
+		junittest.AssertValid(t, upReport)
+		r = sub.dockerEnv(env, "picatest", "smoke", "--junit", smokeReport)
+		assert.Equal(t, r.ExitCode, 0, r)
+		junittest.AssertValid(t, smokeReport)
+		for path, want := range map[string]string{
+			upReport:    `<testsuite name="e2e_testupchanged_gamma" tests="3" failures="0" errors="0" skipped="1"`,
+			smokeReport: `<testsuite name="e2e_testupchanged_gamma" tests="2" failures="0" errors="0" skipped="1"`,
+		} {
+			b, err := os.ReadFile(path)
+			assert.NilError(t, err)
+			assert.Check(t, is.Contains(string(b), want), string(b))
+		}
+	})
 }
 
 // edit replaces old by new in the file at path (old must be there).
