@@ -37,10 +37,11 @@ func upSuite(name string, rep *upReport, err error, noSmoke bool, m *mask.Masker
 	f := rep.Failure
 	seen := false
 	for _, svc := range rep.Services {
-		c := junit.Case{Name: "wait " + svc.Service, Classname: name, SystemOut: junit.Output(svc.stateLine())}
+		c := junit.Case{Name: "wait " + svc.Service, Classname: name, Time: junit.Seconds(svc.ready), SystemOut: junit.Output(svc.stateLine())}
 		switch {
 		case rep.waitFailed && f.Service == svc.Service:
 			c, seen = waitFailure(name, f), true
+			c.Time = junit.Seconds(rep.elapsed)
 		case rep.waitFailed && !svc.done:
 			c.Skipped = &junit.Message{Message: "not ready when the wait stopped on service " + f.Service + ": " + svc.stateLine()}
 		}

@@ -40,8 +40,10 @@ type serviceReport struct {
 	Health   string   `json:"health,omitempty"`
 	Restarts int      `json:"restarts"`
 	URLs     []string `json:"urls,omitempty"`
-	// done: running (and healthy), or a one-shot that exited 0.
-	done bool
+	// done: running (and healthy), or a one-shot that exited 0; ready:
+	// when, since the start (the time of its JUnit case).
+	done  bool
+	ready time.Duration
 }
 
 type failureReport struct {
@@ -57,11 +59,16 @@ func newUpReport(tp *testProject, states []smoke.ServiceState, warnings []string
 	r := &upReport{Project: tp.Project.Name, Result: "ok", Duration: d.Round(time.Millisecond).String(), Warnings: warnings,
 		Rewrites: tp.Rewrites(), ExampleSecrets: tp.ExampleSecrets(), Services: []serviceReport{},
 		InferredBuilds: inferredBuilds(tp.Changes), dir: tp.Project.WorkingDir, elapsed: d}
+	started := time.Now().Add(-d)
 	for _, s := range states {
 		svc := tp.Project.Services[s.Service]
+		var ready time.Duration
+		if !s.ReadyAt.IsZero() {
+			ready = s.ReadyAt.Sub(started)
+		}
 		r.Services = append(r.Services, serviceReport{
 			Service: s.Service, Image: s.Image, State: s.State, Health: s.Health, Restarts: s.Restarts,
-			URLs: smoke.URLs(svc.Labels, tp.Settings.TestDomain), done: s.Done,
+			URLs: smoke.URLs(svc.Labels, tp.Settings.TestDomain), done: s.Done, ready: max(ready, 0),
 		})
 	}
 	sort.Slice(r.Services, func(i, j int) bool { return r.Services[i].Service < r.Services[j].Service })
