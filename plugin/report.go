@@ -27,6 +27,10 @@ type upReport struct {
 	checkResult                        // smoke and logs sections (SPEC §6)
 	// dir is the project directory, for the paths of the text report.
 	dir string
+	// elapsed is Duration as a duration; waitFailed tells that Failure
+	// is the wait's (not a check's): both for the JUnit report.
+	elapsed    time.Duration
+	waitFailed bool
 }
 
 type serviceReport struct {
@@ -36,6 +40,10 @@ type serviceReport struct {
 	Health   string   `json:"health,omitempty"`
 	Restarts int      `json:"restarts"`
 	URLs     []string `json:"urls,omitempty"`
+	// done: running (and healthy), or a one-shot that exited 0; ready:
+	// when, since the start (the time of its JUnit case).
+	done  bool
+	ready time.Duration
 }
 
 type failureReport struct {
@@ -50,12 +58,17 @@ type failureReport struct {
 func newUpReport(tp *testProject, states []smoke.ServiceState, warnings []string, d time.Duration) *upReport {
 	r := &upReport{Project: tp.Project.Name, Result: "ok", Duration: d.Round(time.Millisecond).String(), Warnings: warnings,
 		Rewrites: tp.Rewrites(), ExampleSecrets: tp.ExampleSecrets(), Services: []serviceReport{},
-		InferredBuilds: inferredBuilds(tp.Changes), dir: tp.Project.WorkingDir}
+		InferredBuilds: inferredBuilds(tp.Changes), dir: tp.Project.WorkingDir, elapsed: d}
+	started := time.Now().Add(-d)
 	for _, s := range states {
 		svc := tp.Project.Services[s.Service]
+		var ready time.Duration
+		if !s.ReadyAt.IsZero() {
+			ready = s.ReadyAt.Sub(started)
+		}
 		r.Services = append(r.Services, serviceReport{
 			Service: s.Service, Image: s.Image, State: s.State, Health: s.Health, Restarts: s.Restarts,
-			URLs: smoke.URLs(svc.Labels, tp.Settings.TestDomain),
+			URLs: smoke.URLs(svc.Labels, tp.Settings.TestDomain), done: s.Done, ready: max(ready, 0),
 		})
 	}
 	sort.Slice(r.Services, func(i, j int) bool { return r.Services[i].Service < r.Services[j].Service })
@@ -65,7 +78,7 @@ func newUpReport(tp *testProject, states []smoke.ServiceState, warnings []string
 // failChecks records the smoke checks and log scan; a failed check fails
 // the report.
 func (r *upReport) failChecks(res checkResult, d time.Duration) {
-	r.checkResult, r.Duration = res, d.Round(time.Millisecond).String()
+	r.checkResult, r.Duration, r.elapsed = res, d.Round(time.Millisecond).String(), d
 	svc, reason := res.failure()
 	if svc == "" {
 		return
@@ -81,7 +94,7 @@ func (r *upReport) failChecks(res checkResult, d time.Duration) {
 }
 
 func (r *upReport) fail(werr *smoke.WaitError) {
-	r.Result = "failed"
+	r.Result, r.waitFailed = "failed", true
 	r.Failure = &failureReport{
 		Service: werr.Service, Reason: werr.Reason,
 		State: werr.State.State, Health: werr.State.Health,

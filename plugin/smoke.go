@@ -1,7 +1,9 @@
 package plugin
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,6 +19,7 @@ type smokeOptions struct {
 	checks      checkOptions
 	waitTimeout time.Duration
 	format      string
+	junit       string
 }
 
 func newSmokeCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOptions) *cobra.Command {
@@ -32,7 +35,11 @@ with the host as SNI and Host header, retrying while Traefik has no router;
 then scans the logs of every container since it started for error lines.
 
 Exit codes: 0 all checks passed, 1 a check failed (or error lines with
---strict), 2 invalid input, 130 interrupted. Never 3: smoke changes nothing.`,
+--strict), 2 invalid input, 130 interrupted. Never 3: smoke changes nothing.
+
+--junit FILE also writes the report as JUnit XML (GitLab's
+artifacts:reports:junit): one test case per smoke URL and per service's
+log scan.`,
 		Example: `  docker picatest smoke
   PICATEST_PROXY=127.0.0.1:8443 docker picatest smoke --insecure
   docker picatest smoke --strict --format json`,
@@ -50,6 +57,7 @@ Exit codes: 0 all checks passed, 1 a check failed (or error lines with
 	opts.checks.addFlags(f, false)
 	f.DurationVar(&opts.waitTimeout, "wait-timeout", time.Minute, "Maximum time to wait for Traefik to route each host")
 	f.StringVar(&opts.format, "format", "text", "Format of the report. Values: [text | json]")
+	f.StringVar(&opts.junit, "junit", "", "Also write the report as JUnit XML to `FILE` (GitLab artifacts:reports:junit)")
 	return cmd
 }
 
@@ -61,28 +69,52 @@ type smokeReport struct {
 }
 
 func runSmoke(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts smokeOptions, services []string) error {
+	project, written, err := smokeProject(ctx, dockerCli, newBackend, root, opts, services)
+	if opts.junit == "" || written || errors.Is(err, context.Canceled) {
+		return err
+	}
+	project = cmp.Or(project, root.ProjectName, "smoke")
+	// The checks stopped before their report: the JUnit report says why.
+	s := upSuite(project, nil, err, false, root.masks.Get())
+	if jerr := writeJUnit(opts.junit, "docker picatest smoke", s); jerr != nil {
+		return errors.Join(err, jerr)
+	}
+	return err
+}
+
+// smokeProject runs the checks of the project of root's Compose flags and
+// returns its name once known; with --junit, it writes the JUnit report
+// of the checks (written).
+func smokeProject(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts smokeOptions, services []string) (project string, written bool, err error) {
 	backend, err := newBackend(dockerCli, root.Progress)
 	if err != nil {
-		return err
+		return "", false, err
 	}
 	tp, err := root.loadTestProject(ctx, backend, loadOptions{Services: services, ContainerOutput: true})
 	if err != nil {
-		return err
+		return "", false, err
 	}
+	project = tp.Project.Name
 	c, err := prepareChecks(tp, opts.checks)
 	if err != nil {
-		return err
+		return project, false, err
 	}
-	health, err := smoke.Health(ctx, dockerCli.Client(), tp.Project.Name)
+	health, err := smoke.Health(ctx, dockerCli.Client(), project)
 	if err != nil {
-		return err
+		return project, false, err
 	}
 	if len(health) == 0 {
-		return exitcode.With(exitcode.Failed, fmt.Errorf("project %s has no containers: start it with 'docker picatest up'", tp.Project.Name))
+		return project, false, exitcode.With(exitcode.Failed, fmt.Errorf("project %s has no containers: start it with 'docker picatest up'", project))
 	}
-	res, err := c.run(ctx, dockerCli, tp.Project.Name, opts.waitTimeout, health)
+	res, err := c.run(ctx, dockerCli, project, opts.waitTimeout, health)
 	if err != nil {
-		return err
+		return project, false, err
+	}
+	if opts.junit != "" {
+		if err := writeJUnit(opts.junit, "docker picatest smoke", smokeSuite(project, res, health, root.masks.Get())); err != nil {
+			return project, false, err
+		}
+		written = true
 	}
 	rep := smokeReport{Project: tp.Project.Name, Result: "ok", checkResult: res}
 	if svc, _ := res.failure(); svc != "" {
@@ -92,7 +124,7 @@ func runSmoke(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc
 	if opts.format == "json" {
 		out, err := renderJSON(rep)
 		if err != nil {
-			return err
+			return project, written, err
 		}
 		b.WriteString(out)
 	} else {
@@ -104,7 +136,7 @@ func runSmoke(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc
 	// The log scan shows what the containers print: real secrets when the
 	// deployment was started with --real-secrets.
 	if err := root.masks.Write(dockerCli.Out(), strings.TrimPrefix(b.String(), "\n")); err != nil {
-		return err
+		return project, written, err
 	}
-	return checksError(res)
+	return project, written, checksError(res)
 }

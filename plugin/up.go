@@ -1,11 +1,13 @@
 package plugin
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"strings"
 	"time"
 
@@ -34,7 +36,13 @@ type upOptions struct {
 	waitTimeout time.Duration
 	stable      time.Duration
 	format      string
+	junit       string
+	changed     bool
+	since       string
 	checks      checkOptions
+	// quiet: the report is not printed (up --changed --format json
+	// prints the reports of all folders in one document).
+	quiet bool
 }
 
 func newUpCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOptions) *cobra.Command {
@@ -54,13 +62,27 @@ failure the deployment is left running for debugging.
 The deployment is always left running, as 'docker-compose up -d' leaves
 it: -d/--detach is accepted from that habit and changes nothing.
 
+--junit FILE also writes the report as JUnit XML (GitLab's
+artifacts:reports:junit): one test suite per service folder, one test
+case per container wait, smoke URL and log scan.
+
+--changed, run anywhere in a git repository, tests every service folder
+(a folder with a Compose file under Compose's own names) holding a file
+changed since --since REF (default: the merge base with the remote's
+default branch, else the previous commit), committed or not: each folder
+in turn with its own up (lock, owner, report), whatever the others give,
+then one combined report. A changed file outside every service folder is
+listed, not tested. With --dry-run it lists the folders and their changed
+files.
+
 Exit codes: 0 healthy, 1 the test failed, 2 invalid input, 3 refused by a
-safety rule, 130 interrupted.`,
+safety rule, 130 interrupted. With --changed: the worst of the folders.`,
 		Example: `  docker picatest up --dry-run
   docker picatest up --yes --wait-timeout 2m
-  docker picatest up --no-reset pad`,
+  docker picatest up --no-reset pad
+  docker picatest up --changed --yes --junit report.xml`,
 		RunE: adapt(func(ctx context.Context, args []string) error {
-			if err := opts.validate(); err != nil {
+			if err := opts.validate(root, args, os.Getenv); err != nil {
 				return err
 			}
 			return runUp(ctx, dockerCli, newBackend, root, opts, args)
@@ -76,12 +98,16 @@ safety rule, 130 interrupted.`,
 	f.DurationVar(&opts.waitTimeout, "wait-timeout", 5*time.Minute, "Maximum time to wait for running and healthy containers")
 	f.DurationVar(&opts.stable, "stable", 5*time.Second, "Time after all are ready during which no container may exit or restart")
 	f.StringVar(&opts.format, "format", "text", "Format of the report. Values: [text | json]")
+	f.StringVar(&opts.junit, "junit", "", "Also write the report as JUnit XML to `FILE` (GitLab artifacts:reports:junit)")
+	f.BoolVar(&opts.changed, "changed", false, "Test every service folder of the git repository with a file changed since --since")
+	f.StringVar(&opts.since, "since", "", "With --changed: the git `REF` to compare with (default: the merge base with the remote's default branch, else HEAD~1)")
 	opts.checks.addFlags(f, true)
 	return cmd
 }
 
-// validate checks the flag combinations.
-func (o upOptions) validate() error {
+// validate checks the flag combinations (with the Compose flags of root,
+// the services given and the environment, for --changed).
+func (o upOptions) validate(root *rootOptions, services []string, getenv func(string) string) error {
 	if err := checkFormat(o.format, "text", "json"); err != nil {
 		return err
 	}
@@ -100,45 +126,105 @@ func (o upOptions) validate() error {
 	if o.dryRun && o.follow {
 		return exitcode.Invalidf("--dry-run starts nothing to follow: drop --follow")
 	}
+	if o.dryRun && o.junit != "" {
+		return exitcode.Invalidf("--dry-run tests nothing to write in --junit: drop one of the two flags")
+	}
+	if o.since != "" && !o.changed {
+		return exitcode.Invalidf("--since REF chooses the changes of --changed: add --changed, or drop --since")
+	}
+	if !o.changed {
+		return nil
+	}
+	var conflicts []string
+	for _, c := range []struct {
+		name string
+		set  bool
+	}{
+		{"-f/--file", len(root.ConfigPaths) > 0},
+		{"-p/--project-name", root.ProjectName != ""},
+		{"--project-directory", root.ProjectDir != ""},
+		{"COMPOSE_FILE", getenv("COMPOSE_FILE") != ""},
+		{"COMPOSE_PROJECT_NAME", getenv("COMPOSE_PROJECT_NAME") != ""},
+		{"--follow", o.follow},
+	} {
+		if c.set {
+			conflicts = append(conflicts, c.name)
+		}
+	}
+	if len(conflicts) > 0 {
+		return exitcode.Invalidf("--changed tests each changed service folder as its own project, from its own Compose file: drop %s (or drop --changed and run up in one folder)", strings.Join(conflicts, ", "))
+	}
+	if len(services) > 0 {
+		return exitcode.Invalidf("--changed tests every service of each changed folder: drop the service names %s", strings.Join(services, " "))
+	}
 	return nil
 }
 
 func runUp(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts upOptions, services []string) error {
+	if opts.changed {
+		return runChanged(ctx, dockerCli, newBackend, root, opts)
+	}
+	if opts.junit == "" {
+		_, err := upProject(ctx, dockerCli, newBackend, root, opts, services, nil)
+		return err
+	}
+	written := false
+	project, err := upProject(ctx, dockerCli, newBackend, root, opts, services, func(rep *upReport) error {
+		written = true
+		return writeJUnit(opts.junit, "docker picatest up", upSuite(rep.Project, rep, nil, opts.checks.noSmoke, root.masks.Get()))
+	})
+	if written || errors.Is(err, context.Canceled) {
+		return err
+	}
+	// The test stopped before its report: the JUnit report says why.
+	s := upSuite(cmp.Or(project, root.ProjectName, "up"), nil, err, opts.checks.noSmoke, root.masks.Get())
+	if jerr := writeJUnit(opts.junit, "docker picatest up", s); jerr != nil {
+		return errors.Join(err, jerr)
+	}
+	return err
+}
+
+// upProject runs up on the project of root's Compose flags and returns
+// its name once known. done, when not nil, is called with the report once
+// it is printed (before --follow streams the logs); its error is the
+// command's.
+func upProject(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts upOptions, services []string, done func(*upReport) error) (project string, err error) {
 	backend, err := newBackend(dockerCli, root.Progress)
 	if err != nil {
-		return err
+		return "", err
 	}
 	tp, err := root.loadTestProject(ctx, backend, loadOptions{Services: services, Labels: true, ContainerOutput: !opts.dryRun})
 	if err != nil {
-		return err
+		return "", err
 	}
+	project = tp.Project.Name
 	chk, err := prepareChecks(tp, opts.checks)
 	if err != nil {
-		return err
+		return project, err
 	}
 	run := &upRun{
-		dockerCli: dockerCli, backend: backend, root: root, opts: opts, services: services,
+		dockerCli: dockerCli, backend: backend, root: root, opts: opts, services: services, done: done,
 		tp: tp, p: tp.Project, plan: deploy.NewPlan(tp.Project, !opts.noReset), chk: chk,
 		phase: phaseWriter(dockerCli.Err(), root.Progress),
 	}
 	if opts.dryRun {
-		return root.masks.Write(dockerCli.Out(), renderPlan(run.plan, tp, chk))
+		return project, root.masks.Write(dockerCli.Out(), renderPlan(run.plan, tp, chk))
 	}
 	run.engine = dockerCli.Client() // not before: a dry run needs no engine
 	release, err := run.preflight(ctx)
 	if err != nil {
-		return err
+		return project, err
 	}
 	defer release()
 	warnings, err := run.resetBuildPull(ctx)
 	if err != nil {
-		return err
+		return project, err
 	}
 	report, werr, err := run.startAndWait(ctx, warnings)
 	if err != nil {
-		return err
+		return project, err
 	}
-	return run.report(ctx, report, werr)
+	return project, run.report(ctx, report, werr)
 }
 
 // upRun is one run of up, phase by phase.
@@ -154,6 +240,8 @@ type upRun struct {
 	plan      deploy.Plan
 	chk       *checks
 	phase     func(format string, args ...any)
+	// done is called with the report once printed (upProject).
+	done func(*upReport) error
 	// started is when the containers were started.
 	started time.Time
 }
@@ -286,12 +374,19 @@ func (r *upRun) startAndWait(ctx context.Context, warnings []string) (report *up
 // real secrets when they were started with --real-secrets), returns the
 // test's failure, and with --follow streams the logs.
 func (r *upRun) report(ctx context.Context, report *upReport, werr *smoke.WaitError) error {
-	out, err := report.render(r.opts.format)
-	if err != nil {
-		return err
+	if !r.opts.quiet {
+		out, err := report.render(r.opts.format)
+		if err != nil {
+			return err
+		}
+		if err := r.root.masks.Write(r.dockerCli.Out(), out); err != nil {
+			return err
+		}
 	}
-	if err := r.root.masks.Write(r.dockerCli.Out(), out); err != nil {
-		return err
+	if r.done != nil {
+		if err := r.done(report); err != nil {
+			return err
+		}
 	}
 	if werr != nil {
 		return exitcode.With(exitcode.Failed, fmt.Errorf("test failed: service %s: %s\nThe deployment is left running for debugging: 'docker picatest logs %s', 'docker picatest status'; 'docker picatest down' removes it", werr.Service, werr.Reason, werr.Service))
