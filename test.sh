@@ -2,20 +2,27 @@
 # The test command of docker-picatest (README): prepares a fresh machine and runs
 # every test.
 #   ./test.sh          Docker engine (installed/started if needed), lintian,
-#                      go build, Traefik image (built once, cached),
-#                      test images, go vet, gofmt, go test ./... (end-to-end
-#                      included), then a short fuzz of every fuzz target
+#                      go build, test images, Traefik image, the second (current)
+#                      engine (tools built once, cached in ~/.cache/picatest),
+#                      go vet, gofmt, go test ./... (end-to-end included) on
+#                      Debian's engine, the end-to-end suite again on the
+#                      current engine, coverage, a short fuzz of every target
 #   ./test.sh --short  go test -short ./... only (no Docker engine needed)
-# Exits non-zero on any failure; the last line is a one-line summary.
+# Exits non-zero on any failure; the last line counts the tests:
+# "test.sh: N passed, N failed, N skipped".
 set -euo pipefail
 
 FUZZTIME="${PICATEST_FUZZTIME:-20s}"
+FUZZ_FLOOR=10 # seconds: a shorter fuzz finds nothing and only looks green
 GO_TEST_TIMEOUT="60m"
 DOCKERD_WAIT=60
+# The second engine's Traefik publishes other ports than the first's, which
+# keeps running (testdata/traefik/start.sh, e2e/framework_traefik_test.go).
+ENGINE2_TRAEFIK=(PICATEST_TRAEFIK_HTTP=28080 PICATEST_TRAEFIK_HTTPS=28443 PICATEST_TRAEFIK_PING=28082)
 
 usage() {
-	sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-	echo "Environment: PICATEST_FUZZTIME (default 20s) per fuzz target."
+	sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	echo "Environment: PICATEST_FUZZTIME (default 20s, at least ${FUZZ_FLOOR}s) per fuzz target."
 }
 
 short=0
@@ -54,23 +61,66 @@ step() {
 }
 
 summary() {
-	local mode="$1"
+	local mode="$1" passed=0 nfailed=0 skipped=0 p f k
 	printf '\n==> summary\n'
 	printf '  %s\n' "${results[@]}"
+	if [[ -s "$totals" ]]; then
+		while read -r p f k; do
+			passed=$((passed + p)) nfailed=$((nfailed + f)) skipped=$((skipped + k))
+		done <"$totals"
+	fi
 	if [[ ${#failed[@]} -eq 0 ]]; then
 		printf 'test.sh: PASS (%s, %d steps, %ss)\n' "$mode" "${#results[@]}" "$((SECONDS - start))"
-		exit 0
+	else
+		local list=""
+		for f in "${failed[@]}"; do list+="${list:+; }$f"; done
+		printf 'test.sh: FAIL (%s): %s (%ss)\n' "$mode" "$list" "$((SECONDS - start))"
 	fi
-	local list="" f
-	for f in "${failed[@]}"; do list+="${list:+; }$f"; done
-	printf 'test.sh: FAIL (%s): %s (%ss)\n' "$mode" "$list" "$((SECONDS - start))"
-	exit 1
+	printf 'test.sh: %d passed, %d failed, %d skipped\n' "$passed" "$nfailed" "$skipped"
+	[[ ${#failed[@]} -eq 0 ]]
+	exit
+}
+
+# gotest NAME GO-TEST-ARGS...: go test -json piped through
+# scripts/testreport, which prints each test's verdict, the output of a
+# failed one and a table per package, fails when a test of ./e2e did not run,
+# and adds the counts to $totals.
+gotest() {
+	local name="$1"
+	shift
+	step "$name" bash -o pipefail -c 't="$1"; shift; go test -json "$@" 2>&1 | "$0" -require-all ./e2e -totals "$t"' \
+		"$testreport" "$totals" "$@"
 }
 
 command -v go >/dev/null 2>&1 || die "'go' not found in PATH: install Go 1.26.8 or newer from https://go.dev/dl/"
 
+# A GOFLAGS that filters or skips tests would make the run green doing less.
+for flag in ${GOFLAGS:-}; do
+	case "$flag" in
+		-run=* | -skip=* | -short | -short=* | -list=* | -test.*)
+			die "GOFLAGS=$GOFLAGS holds $flag, which filters or skips tests: unset GOFLAGS (or drop $flag) and run ./test.sh again" ;;
+	esac
+done
+fuzz_seconds() {
+	case "$1" in
+		*ms) echo 0 ;;
+		*s) echo "${1%s}" ;;
+		*m) echo $((${1%m} * 60)) ;;
+		*) echo -1 ;;
+	esac
+}
+fuzzsec="$(fuzz_seconds "$FUZZTIME")"
+[[ "$fuzzsec" =~ ^[0-9]+$ && $fuzzsec -ge $FUZZ_FLOOR ]] ||
+	die "PICATEST_FUZZTIME=$FUZZTIME: give a duration of at least ${FUZZ_FLOOR}s, in whole seconds or minutes (e.g. 20s, 2m)"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+totals="$work/totals"
+testreport="$work/testreport"
+go build -o "$testreport" ./scripts/testreport || die "go build ./scripts/testreport failed"
+
 if [[ $short -eq 1 ]]; then
-	step "go test -short ./..." go test -short -count=1 ./...
+	step "go test -short ./..." bash -o pipefail -c 'go test -json -short -count=1 ./... 2>&1 | "$0" -totals "$1"' "$testreport" "$totals"
 	summary "short"
 fi
 
@@ -122,23 +172,29 @@ log "Docker engine"
 ensure_docker
 results+=("PASS  Docker engine")
 
-# The release test (release/) builds Debian packages with dpkg-deb (dpkg is
-# always there) and lints them with lintian when it is installed.
-ensure_lintian() {
-	if command -v lintian >/dev/null 2>&1; then
-		echo "lintian: $(lintian --version)"
+# Debian packages the tests use: lintian (the release test lints the Debian
+# packages it builds), libxml2-utils (xmllint checks the JUnit reports against
+# their schema), util-linux (setpriv, unshare, flock).
+ensure_packages() {
+	local missing=() cmd pkg
+	for pair in lintian:lintian xmllint:libxml2-utils setpriv:util-linux; do
+		cmd="${pair%%:*}" pkg="${pair#*:}"
+		command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+	done
+	if [[ ${#missing[@]} -eq 0 ]]; then
+		echo "lintian $(lintian --version | awk '{print $NF}'), $(xmllint --version 2>&1 | head -1), setpriv: installed"
 		return 0
 	fi
-	echo "Installing lintian (the release test lints the Debian packages)"
+	echo "Installing ${missing[*]} (Debian packages the tests use)"
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null \
 		|| die "apt-get update failed"
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends lintian </dev/null \
-		|| die "apt-get install lintian failed"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null \
+		|| die "apt-get install ${missing[*]} failed"
 }
 
-log "lintian"
-ensure_lintian
-results+=("PASS  lintian")
+log "Debian packages: lintian, libxml2-utils, util-linux"
+ensure_packages
+results+=("PASS  Debian packages")
 
 # --- (b) build, (c) test images ----------------------------------------------
 log "go build ./..."
@@ -165,9 +221,55 @@ gofmt_check() {
 	echo "gofmt: all files formatted"
 }
 
+# --- (d) the second engine: a current dockerd beside Debian's ---------------
+log "second engine: build (testdata/engine/build.sh; cached in ~/.cache/picatest)"
+testdata/engine/build.sh >/dev/null || die "building the second engine failed"
+results+=("PASS  second engine: build")
+
+# --- (e) checks and tests -----------------------------------------------------
+gofmt_check() {
+	local out
+	out="$(gofmt -l .)" || return 1
+	if [[ -n "$out" ]]; then
+		echo "gofmt: these files need 'gofmt -w':"
+		printf '  %s\n' $out
+		return 1
+	fi
+	echo "gofmt: all files formatted"
+}
+
 step "go vet ./..." go vet ./...
 step "gofmt -l ." gofmt_check
-step "go test ./... (end-to-end included)" go test -count=1 -timeout "$GO_TEST_TIMEOUT" ./...
+
+# Coverage: the unit tests' counters and those of the plugin binary the
+# end-to-end tests run (built with -cover, PICATEST_E2E_COVERDIR), merged.
+cover="$PWD/.cache/cover"
+rm -rf "$cover"
+mkdir -p "$cover/unit" "$cover/e2e"
+PICATEST_E2E_COVERDIR="$cover/e2e" gotest "go test ./... (end-to-end included, Debian's engine)" \
+	-count=1 -timeout "$GO_TEST_TIMEOUT" -cover -coverpkg=./... ./... -args -test.gocoverdir="$cover/unit"
+
+engine2_e2e() {
+	local host
+	host="$(testdata/engine/start.sh)" || return 1
+	DOCKER_HOST="$host" testdata/engine/load-images.sh || return 1
+	echo "DOCKER_HOST=$host ${ENGINE2_TRAEFIK[*]}"
+	env DOCKER_HOST="$host" "${ENGINE2_TRAEFIK[@]}" PICATEST_E2E_COVERDIR="$cover/e2e" \
+		bash -o pipefail -c 'go test -json -count=1 -timeout "$2" ./e2e/ 2>&1 | "$0" -require-all ./e2e -totals "$1"' \
+		"$testreport" "$totals" "$GO_TEST_TIMEOUT"
+}
+step "go test ./e2e/ on the current engine (dockerd v2.0.0-beta.24, API 1.56)" engine2_e2e
+
+coverage() {
+	local dirs
+	dirs="$(find "$cover" -mindepth 1 -maxdepth 1 -type d -exec sh -c 'ls -A "$1" | grep -q .' sh {} \; -print | paste -sd, -)"
+	[[ -n "$dirs" ]] || { echo "no coverage data in $cover"; return 1; }
+	echo "statement coverage per package, unit and end-to-end tests merged (go tool covdata percent):"
+	go tool covdata percent -i="$dirs" | sed 's|github.com/picasoft/docker-picatest/||' | sort -k1,1
+	go tool covdata textfmt -i="$dirs" -o "$cover/cover.out" &&
+		printf 'total: %s (profile: %s)\n' "$(go tool cover -func="$cover/cover.out" | tail -1 | awk '{print $NF}')" "$cover/cover.out"
+}
+step "coverage" coverage
 
 # Fuzz targets: func FuzzXxx(f *testing.F) in *_test.go outside testdata.
 nfuzz=0
@@ -179,6 +281,9 @@ while IFS= read -r file; do
 		nfuzz=$((nfuzz + 1))
 	done < <(sed -nE 's/^func (Fuzz[A-Za-z0-9_]*)\(.*\*testing\.F\).*/\1/p' "$file")
 done < <(grep -rl --include='*_test.go' --exclude-dir=testdata --exclude-dir=.git 'func Fuzz' . | sort)
-[[ $nfuzz -gt 0 ]] || results+=("----  fuzz: no fuzz target found")
+if [[ $nfuzz -eq 0 ]]; then
+	results+=("FAIL  fuzz: no fuzz target found (the fuzz step ran nothing)")
+	failed+=("fuzz: no fuzz target found")
+fi
 
 summary "full"

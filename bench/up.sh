@@ -193,9 +193,25 @@ if [[ "$TRACE" == 1 ]]; then
 	bash -c "${compose_script//docker compose /docker compose --progress plain }" 2>&1 |
 		stamp "$t0" >"$OUT/trace-compose.txt" || log "warning: traced compose run failed"
 	t0="$(usec)"
-	bash -c "${picatest_script/ up / --progress plain up }" 2>&1 |
+	{ bash -c "${picatest_script/ up / --progress plain up }" 2>&1; echo "bench: exit $?"; } |
 		stamp "$t0" >"$OUT/trace-picatest.txt" || log "warning: traced picatest run failed"
 fi
+
+# own_time TRACE: picatest's own time in a trace, everything not spent waiting
+# on the engine or a build: from the start to its first engine phase
+# ("picatest: reset|build|pull": loading, transforms, preflight), plus from
+# the first line after the wait ("picatest: wait", the report) to the exit.
+own_time() {
+	awk '
+		/ picatest: (reset|build|pull)/ && pre == "" { pre = $1 }
+		after_wait && post == "" { post = $1 }
+		/ picatest: wait/ { after_wait = 1 }
+		/ bench: exit / { end = $1 }
+		END {
+			if (pre == "" || post == "" || end == "") { print "unknown (phases not found in the trace)"; exit }
+			printf "%.2f s (%.2f s before the first engine phase, %.2f s after the wait)\n", pre + end - post, pre, end - post
+		}' "$1"
+}
 
 # --- report ---------------------------------------------------------------------
 {
@@ -222,5 +238,6 @@ fi
 		printf "%-22s %8.2f s %8.2f s\n", "  max", mx("compose"), mx("picatest")
 		printf "\nratio time (picatest/compose, mean): %.2f  target <= %s\n", mp / mc, tt
 	}' "$OUT/times.csv"
+	[[ "$TRACE" == 1 ]] && echo "picatest's own time (traced run): $(own_time "$OUT/trace-picatest.txt")"
 	echo "results: $OUT (times.csv, round-*.json, compose.sh, picatest.sh, trace-*.txt)"
 } | tee "$OUT/summary.txt"
