@@ -54,11 +54,20 @@ failure the deployment is left running for debugging.
 The deployment is always left running, as 'docker-compose up -d' leaves
 it: -d/--detach is accepted from that habit and changes nothing.
 
+--instance NAME (or --instance branch, the name of the current git branch)
+deploys a copy of the project beside the default deployment: project
+<project>-NAME, the label next to the test domain suffixed in every test
+host (pad.test.picasoft.net -> pad-NAME.test.picasoft.net), Traefik router,
+service and middleware names and container_name suffixed, external volumes
+replaced by empty volumes of the instance. The shared external volumes are
+never touched.
+
 Exit codes: 0 healthy, 1 the test failed, 2 invalid input, 3 refused by a
 safety rule, 130 interrupted.`,
 		Example: `  docker picatest up --dry-run
   docker picatest up --yes --wait-timeout 2m
-  docker picatest up --no-reset pad`,
+  docker picatest up --no-reset pad
+  docker picatest up --instance branch`,
 		RunE: adapt(func(ctx context.Context, args []string) error {
 			if err := opts.validate(); err != nil {
 				return err
