@@ -96,6 +96,15 @@ func TestInstances(t *testing.T) {
 	assert.Check(t, is.Equal(one.inspect(one.containerOf("web"), `{{index .Config.Labels "net.picasoft.picatest.instance"}}`), inst1))
 	assert.Check(t, is.Equal(one.inspect(one.containerOf("web"), `{{index .Config.Labels "net.picasoft.picatest.branch"}}`), branch1))
 
+	// smoke and logs of an instance.
+	r = p.picatest("smoke", "--instance", "branch")
+	assert.Equal(t, r.ExitCode, 0, r)
+	assert.Check(t, is.Contains(r.Stdout, "OK    http://"+host2+"/  200 OK"), r)
+	assert.Check(t, is.Contains(r.Stdout, "OK: project "+two.Name), r)
+	r = p.picatest("logs", "--instance", inst1, "--tail", "5")
+	assert.Equal(t, r.ExitCode, 0, r)
+	assert.Check(t, is.Contains(r.Stdout, "app: listening on :8080"), r)
+
 	// status of an instance, and --all: every deployment with its instance.
 	r = p.picatest("status", "--instance", inst1)
 	assert.Equal(t, r.ExitCode, 0, r)

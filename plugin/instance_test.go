@@ -40,7 +40,7 @@ func TestUpDryRunOfAnInstance(t *testing.T) {
 	assert.Equal(t, code, 0, stderr)
 	for _, want := range []string{
 		"Plan for project test-b2",
-		"external volumes removed and re-created empty: none",
+		"external volumes removed and re-created empty: none; volumes of the instance, in place of the external ones, removed and created empty: pad-data-b2",
 		"http://pad-b2.test.picasoft.net/",
 	} {
 		assert.Check(t, is.Contains(stdout, want))

@@ -206,7 +206,7 @@ func (r *upRun) resetBuildPull(ctx context.Context) ([]string, error) {
 	p, plan := r.p, r.plan
 	eg, egCtx := errgroup.WithContext(ctx)
 	if plan.Reset {
-		r.phase("reset: down -v --remove-orphans; external volumes re-created empty: %s", listOrNone(plan.ExternalVolumes))
+		r.phase("reset: down -v --remove-orphans; external volumes re-created empty: %s%s", listOrNone(plan.ExternalVolumes), instanceVolumes(plan))
 		eg.Go(func() error {
 			if err := r.backend.Down(egCtx, p.Name, api.DownOptions{Project: p, RemoveOrphans: true, Volumes: true}); err != nil {
 				return fmt.Errorf("reset (down -v --remove-orphans) failed: %w", err)
@@ -335,7 +335,7 @@ func renderPlan(plan deploy.Plan, tp *testProject, chk *checks) string {
 	fmt.Fprintf(&b, "Plan for project %s (dry run: nothing is changed)\n", p.Name)
 	fmt.Fprintf(&b, "1. preflight: engine reachable, test host (%s), lock, owner, external networks: %s\n", strings.Join(tp.Settings.TestHosts, ", "), listOrNone(plan.Networks))
 	if plan.Reset {
-		fmt.Fprintf(&b, "2. reset: down -v --remove-orphans; external volumes removed and re-created empty: %s\n", listOrNone(plan.ExternalVolumes))
+		fmt.Fprintf(&b, "2. reset: down -v --remove-orphans; external volumes removed and re-created empty: %s%s\n", listOrNone(plan.ExternalVolumes), instanceVolumes(plan))
 	} else {
 		b.WriteString("2. reset: skipped (--no-reset)\n")
 	}
@@ -364,6 +364,15 @@ func renderPlan(plan deploy.Plan, tp *testProject, chk *checks) string {
 	}
 	fmt.Fprintf(&b, "6. report; %d rewrites, %d example secrets (see 'docker picatest config --diff')\n", len(tp.Rewrites()), len(tp.ExampleSecrets()))
 	return b.String()
+}
+
+// instanceVolumes names the volumes of an instance that the reset
+// removes and up creates empty, after the external volumes.
+func instanceVolumes(plan deploy.Plan) string {
+	if len(plan.InstanceVolumes) == 0 {
+		return ""
+	}
+	return "; volumes of the instance, in place of the external ones, removed and created empty: " + strings.Join(plan.InstanceVolumes, ", ")
 }
 
 func listOrNone(l []string) string {
