@@ -163,6 +163,15 @@ says which of them it returns.`,
 	return cmd
 }
 
+// upCommand is the command that starts the deployment the command acts
+// on, for the messages that suggest it.
+func (o *projectOptions) upCommand() string {
+	if o.Instance != "" {
+		return "docker picatest up --instance " + o.Instance
+	}
+	return "docker picatest up"
+}
+
 // instanceCommands take --instance: they act on one test deployment.
 // push has none: it publishes from the untransformed project.
 var instanceCommands = map[string]bool{"up": true, "down": true, "status": true, "logs": true, "smoke": true, "config": true}

@@ -78,7 +78,7 @@ func runSmoke(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc
 		return err
 	}
 	if len(health) == 0 {
-		return exitcode.With(exitcode.Failed, fmt.Errorf("project %s has no containers: start it with 'docker picatest up'", tp.Project.Name))
+		return exitcode.With(exitcode.Failed, fmt.Errorf("project %s has no containers: start it with '%s'", tp.Project.Name, root.upCommand()))
 	}
 	res, err := c.run(ctx, dockerCli, tp.Project.Name, opts.waitTimeout, health)
 	if err != nil {

@@ -99,7 +99,7 @@ func runStatus(ctx context.Context, dockerCli command.Cli, newBackend BackendFun
 	if err != nil {
 		return err
 	}
-	return printStatus(dockerCli.Out(), p.Name, lines, opts.format)
+	return printStatus(dockerCli.Out(), p.Name, lines, opts.format, root.upCommand())
 }
 
 // statusLines are the lines of `status` for one project, sorted by
@@ -190,12 +190,12 @@ func runStatusAll(ctx context.Context, dockerCli command.Cli, newBackend Backend
 	return printStatusTable(w, lines, true)
 }
 
-func printStatus(w io.Writer, project string, lines []containerStatus, format string) error {
+func printStatus(w io.Writer, project string, lines []containerStatus, format, up string) error {
 	if format == "json" {
 		return writeJSON(w, map[string]any{"project": project, "containers": lines})
 	}
 	if len(lines) == 0 {
-		_, err := fmt.Fprintf(w, "Project %s has no containers: start it with 'docker picatest up'.\n", project)
+		_, err := fmt.Fprintf(w, "Project %s has no containers: start it with '%s'.\n", project, up)
 		return err
 	}
 	return printStatusTable(w, lines, false)
