@@ -21,14 +21,17 @@ func newDownCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOpt
 		Use:   "down [OPTIONS]",
 		Short: "Remove the test deployment and its volumes; external volumes are kept",
 		Long: `Removes the test deployment: containers, networks and the project's own
-volumes (down -v --remove-orphans). External volumes are kept.
+volumes (down -v --remove-orphans). External volumes are kept. With
+--instance, the instance's deployment and its volumes (those that replace
+the external volumes included); the default deployment is left alone.
 
 Exit codes: 0 removed, 1 failed, 2 invalid input, 3 refused by a safety rule
 (not a test host, lock held, deployment owned by someone else), 130
 interrupted.`,
 		Example: `  docker picatest down
   docker picatest -p pad down
-  docker picatest -p pad down --takeover`,
+  docker picatest -p pad down --takeover
+  docker picatest down --instance branch`,
 		Args: noArgs,
 		RunE: adapt(func(ctx context.Context, args []string) error {
 			return runDown(ctx, dockerCli, newBackend, root, opts)

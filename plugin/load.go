@@ -28,6 +28,7 @@ func (o *rootOptions) composeOptions() testproject.Options {
 		EnvFiles:    o.EnvFiles,
 		Profiles:    o.Profiles,
 		RealSecrets: o.RealSecrets,
+		Instance:    o.Instance,
 		Settings:    o.given(),
 	}
 }

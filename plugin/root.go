@@ -44,6 +44,8 @@ type projectOptions struct {
 	EnvFiles    []string
 	RealSecrets bool
 	Progress    string
+	// Instance is --instance of the commands that act on one deployment.
+	Instance string
 
 	files, profiles, envFiles *listFlag
 }
@@ -150,12 +152,33 @@ says which of them it returns.`,
 	)
 	for _, sub := range cmd.Commands() {
 		opts.addFlags(sub.Flags(), sub.Name() != "logs")
+		if instanceCommands[sub.Name()] {
+			opts.addInstanceFlag(sub.Flags())
+		}
 		sub.RunE = opts.maskErrors(sub.RunE)
 	}
 	cmd.AddCommand(newVersionCommand(dockerCli))
 	cmd.AddCommand(newCompletionCommand(dockerCli))
 	addServiceCompletion(cmd, dockerCli, newBackend, opts)
 	return cmd
+}
+
+// upCommand is the command that starts the deployment the command acts
+// on, for the messages that suggest it.
+func (o *projectOptions) upCommand() string {
+	if o.Instance != "" {
+		return "docker picatest up --instance " + o.Instance
+	}
+	return "docker picatest up"
+}
+
+// instanceCommands take --instance: they act on one test deployment.
+// push has none: it publishes from the untransformed project.
+var instanceCommands = map[string]bool{"up": true, "down": true, "status": true, "logs": true, "smoke": true, "config": true}
+
+// addInstanceFlag adds --instance to f.
+func (o *projectOptions) addInstanceFlag(f *pflag.FlagSet) {
+	f.StringVar(&o.Instance, "instance", "", "The instance `NAME` of the project, a test deployment beside the default one (project <project>-NAME, hosts pad-NAME.<test domain>); \"branch\": the current git branch's")
 }
 
 func (o *rootOptions) addFlags(f *pflag.FlagSet, fileShorthand bool) {

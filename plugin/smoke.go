@@ -104,7 +104,7 @@ func smokeProject(ctx context.Context, dockerCli command.Cli, newBackend Backend
 		return project, false, err
 	}
 	if len(health) == 0 {
-		return project, false, exitcode.With(exitcode.Failed, fmt.Errorf("project %s has no containers: start it with 'docker picatest up'", project))
+		return project, false, exitcode.With(exitcode.Failed, fmt.Errorf("project %s has no containers: start it with '%s'", project, root.upCommand()))
 	}
 	res, err := c.run(ctx, dockerCli, project, opts.waitTimeout, health)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/safety"
 	"github.com/picasoft/docker-picatest/smoke"
+	"github.com/picasoft/docker-picatest/transforms/instance"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
 
@@ -34,14 +35,16 @@ func newStatusCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootO
 		Long: `Lists the containers of the test deployment, one line each: service, state,
 health, restarts, test URLs, and who deployed it (owner, branch, commit) and
 when (age). With -p and no Compose file, the deployment is found by its
-project name alone. --all lists the test deployments of every project on
-the engine, as 'docker compose ls' lists projects: who tests what on a
-shared machine; it needs no Compose file.
+project name alone; --instance shows an instance of the project instead of
+the default deployment. --all lists the test deployments of every project
+on the engine, instances included, as 'docker compose ls' lists projects:
+who tests what on a shared machine; it needs no Compose file.
 
 Exit codes: 0 shown, 1 failed (engine unreachable), 2 invalid input, 130
 interrupted. Never 3: status only reads.`,
 		Example: `  docker picatest status
   docker picatest -p pad status
+  docker picatest status --instance branch
   docker picatest ps --format json
   docker picatest status --all`,
 		RunE: adapt(func(ctx context.Context, args []string) error {
@@ -51,6 +54,9 @@ interrupted. Never 3: status only reads.`,
 			if opts.all {
 				if len(args) > 0 {
 					return exitcode.Invalidf("--all shows every project and cannot be combined with service names: drop %s or --all", strings.Join(args, " "))
+				}
+				if root.Instance != "" {
+					return exitcode.Invalidf("--all shows every instance of every project and cannot be combined with --instance: drop one of them")
 				}
 				return runStatusAll(ctx, dockerCli, newBackend, root, opts)
 			}
@@ -65,6 +71,7 @@ interrupted. Never 3: status only reads.`,
 // containerStatus is one line of `status`.
 type containerStatus struct {
 	Project  string   `json:"-"`
+	Instance string   `json:"instance,omitempty"`
 	Service  string   `json:"service"`
 	Name     string   `json:"name"`
 	Image    string   `json:"image"`
@@ -92,7 +99,7 @@ func runStatus(ctx context.Context, dockerCli command.Cli, newBackend BackendFun
 	if err != nil {
 		return err
 	}
-	return printStatus(dockerCli.Out(), p.Name, lines, opts.format)
+	return printStatus(dockerCli.Out(), p.Name, lines, opts.format, root.upCommand())
 }
 
 // statusLines are the lines of `status` for one project, sorted by
@@ -107,7 +114,8 @@ func statusLines(ctx context.Context, dockerCli command.Cli, backend Backend, pr
 		st := containerStatus{
 			Project: project, Service: c.Service, Name: c.Name, Image: c.Image,
 			State: string(c.State), Health: string(c.Health),
-			URLs: smoke.URLs(c.Labels, testDomain),
+			URLs:     smoke.URLs(c.Labels, testDomain),
+			Instance: c.Labels[instance.Label],
 		}
 		if inspect, err := dockerCli.Client().ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{}); err == nil {
 			st.Restarts = inspect.Container.RestartCount
@@ -182,12 +190,12 @@ func runStatusAll(ctx context.Context, dockerCli command.Cli, newBackend Backend
 	return printStatusTable(w, lines, true)
 }
 
-func printStatus(w io.Writer, project string, lines []containerStatus, format string) error {
+func printStatus(w io.Writer, project string, lines []containerStatus, format, up string) error {
 	if format == "json" {
 		return writeJSON(w, map[string]any{"project": project, "containers": lines})
 	}
 	if len(lines) == 0 {
-		_, err := fmt.Fprintf(w, "Project %s has no containers: start it with 'docker picatest up'.\n", project)
+		_, err := fmt.Fprintf(w, "Project %s has no containers: start it with '%s'.\n", project, up)
 		return err
 	}
 	return printStatusTable(w, lines, false)
@@ -199,8 +207,8 @@ func printStatusTable(w io.Writer, lines []containerStatus, withProject bool) er
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	project := func(l containerStatus) string { return "" }
 	if withProject {
-		fmt.Fprint(tw, "PROJECT\t")
-		project = func(l containerStatus) string { return l.Project + "\t" }
+		fmt.Fprint(tw, "PROJECT\tINSTANCE\t")
+		project = func(l containerStatus) string { return l.Project + "\t" + orDash(l.Instance) + "\t" }
 	}
 	fmt.Fprintln(tw, "SERVICE\tSTATE\tHEALTH\tRESTARTS\tTEST URLS\tOWNER\tBRANCH\tCOMMIT\tAGE")
 	for _, l := range lines {

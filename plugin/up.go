@@ -75,12 +75,21 @@ then one combined report. A changed file outside every service folder is
 listed, not tested. With --dry-run it lists the folders and their changed
 files.
 
+--instance NAME (or --instance branch, the name of the current git branch)
+deploys a copy of the project beside the default deployment: project
+<project>-NAME, the label next to the test domain suffixed in every test
+host (pad.test.picasoft.net -> pad-NAME.test.picasoft.net), Traefik router,
+service and middleware names and container_name suffixed, external volumes
+replaced by empty volumes of the instance. The shared external volumes are
+never touched.
+
 Exit codes: 0 healthy, 1 the test failed, 2 invalid input, 3 refused by a
 safety rule, 130 interrupted. With --changed: the worst of the folders.`,
 		Example: `  docker picatest up --dry-run
   docker picatest up --yes --wait-timeout 2m
   docker picatest up --no-reset pad
-  docker picatest up --changed --yes --junit report.xml`,
+  docker picatest up --changed --yes --junit report.xml
+  docker picatest up --instance branch`,
 		RunE: adapt(func(ctx context.Context, args []string) error {
 			if err := opts.validate(root, args, os.Getenv); err != nil {
 				return err
@@ -285,7 +294,7 @@ func (r *upRun) resetBuildPull(ctx context.Context) ([]string, error) {
 	p, plan := r.p, r.plan
 	eg, egCtx := errgroup.WithContext(ctx)
 	if plan.Reset {
-		r.phase("reset: down -v --remove-orphans; external volumes re-created empty: %s", listOrNone(plan.ExternalVolumes))
+		r.phase("reset: down -v --remove-orphans; external volumes re-created empty: %s%s", listOrNone(plan.ExternalVolumes), instanceVolumes(plan))
 		eg.Go(func() error {
 			if err := r.backend.Down(egCtx, p.Name, api.DownOptions{Project: p, RemoveOrphans: true, Volumes: true}); err != nil {
 				return fmt.Errorf("reset (down -v --remove-orphans) failed: %w", err)
@@ -421,7 +430,7 @@ func renderPlan(plan deploy.Plan, tp *testProject, chk *checks) string {
 	fmt.Fprintf(&b, "Plan for project %s (dry run: nothing is changed)\n", p.Name)
 	fmt.Fprintf(&b, "1. preflight: engine reachable, test host (%s), lock, owner, external networks: %s\n", strings.Join(tp.Settings.TestHosts, ", "), listOrNone(plan.Networks))
 	if plan.Reset {
-		fmt.Fprintf(&b, "2. reset: down -v --remove-orphans; external volumes removed and re-created empty: %s\n", listOrNone(plan.ExternalVolumes))
+		fmt.Fprintf(&b, "2. reset: down -v --remove-orphans; external volumes removed and re-created empty: %s%s\n", listOrNone(plan.ExternalVolumes), instanceVolumes(plan))
 	} else {
 		b.WriteString("2. reset: skipped (--no-reset)\n")
 	}
@@ -450,6 +459,15 @@ func renderPlan(plan deploy.Plan, tp *testProject, chk *checks) string {
 	}
 	fmt.Fprintf(&b, "6. report; %d rewrites, %d example secrets (see 'docker picatest config --diff')\n", len(tp.Rewrites()), len(tp.ExampleSecrets()))
 	return b.String()
+}
+
+// instanceVolumes names the volumes of an instance that the reset
+// removes and up creates empty, after the external volumes.
+func instanceVolumes(plan deploy.Plan) string {
+	if len(plan.InstanceVolumes) == 0 {
+		return ""
+	}
+	return "; volumes of the instance, in place of the external ones, removed and created empty: " + strings.Join(plan.InstanceVolumes, ", ")
 }
 
 func listOrNone(l []string) string {

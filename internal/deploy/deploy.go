@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/transforms/instance"
 )
 
 // Plan is what up is going to do, for --dry-run and for the run itself.
@@ -30,6 +31,10 @@ type Plan struct {
 	// external volumes and networks.
 	ExternalVolumes []string
 	Networks        []string
+	// InstanceVolumes are the volumes of an instance that replace the
+	// external volumes (see transforms/instance): Compose's own, removed
+	// by the reset's down -v and created empty by up.
+	InstanceVolumes []string
 	// Build and Pull are the services whose image is built, and pulled.
 	Build []string
 	Pull  []string
@@ -41,6 +46,8 @@ func NewPlan(p *types.Project, reset bool) Plan {
 	for _, v := range p.Volumes {
 		if bool(v.External) {
 			plan.ExternalVolumes = append(plan.ExternalVolumes, v.Name)
+		} else if v.Labels[instance.Label] != "" {
+			plan.InstanceVolumes = append(plan.InstanceVolumes, v.Name)
 		}
 	}
 	for _, n := range p.Networks {
@@ -62,7 +69,7 @@ func NewPlan(p *types.Project, reset bool) Plan {
 			plan.Pull = append(plan.Pull, name)
 		}
 	}
-	for _, l := range [][]string{plan.ExternalVolumes, plan.Networks, plan.Build, plan.Pull} {
+	for _, l := range [][]string{plan.ExternalVolumes, plan.InstanceVolumes, plan.Networks, plan.Build, plan.Pull} {
 		sort.Strings(l)
 	}
 	return plan

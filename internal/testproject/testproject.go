@@ -29,6 +29,7 @@ import (
 	"github.com/picasoft/docker-picatest/transforms/configfiles"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
 	"github.com/picasoft/docker-picatest/transforms/inferbuild"
+	"github.com/picasoft/docker-picatest/transforms/instance"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 	"github.com/picasoft/docker-picatest/transforms/testurls"
 	"github.com/picasoft/docker-picatest/transforms/verify"
@@ -49,6 +50,9 @@ type Options struct {
 	Profiles    []string
 	// RealSecrets uses the real secrets files even where a .example exists.
 	RealSecrets bool
+	// Instance is --instance: "" for the default deployment, an instance
+	// name, or InstanceFromBranch (see InstanceName).
+	Instance string
 	// Settings holds the settings flags given, by flag name (see
 	// settings.Resolve).
 	Settings map[string]string
@@ -156,12 +160,23 @@ func Load(ctx context.Context, l Loader, o Options, lo LoadOptions) (*Project, e
 	if err != nil {
 		return nil, exitcode.Invalidf("%v\nCheck --prod-domain and --test-domain (or PICATEST_PROD_DOMAIN, PICATEST_TEST_DOMAIN, %s).", err, settings.File)
 	}
+	ir, err := o.instanceRewriter(loaded.WorkingDir, s)
+	if err != nil {
+		return nil, err
+	}
 	tp := &Project{Settings: s}
 	if tp.Before, err = tp.withExampleSecrets(loaded, o.RealSecrets, lo.ContainerOutput, lo.Masks); err != nil {
 		return nil, err
 	}
-	pl := pipeline{tp: tp, rw: rw, files: lo.Files, homeMade: registry.HomeMade(s.Registry)}
-	steps := []transforms.Func{pl.inferBuild, pl.testURLs, pl.configFiles, pl.buildContexts}
+	pl := pipeline{tp: tp, rw: rw, hosts: rw, files: lo.Files, homeMade: registry.HomeMade(s.Registry)}
+	steps := []transforms.Func{pl.inferBuild, pl.testURLs}
+	if ir != nil {
+		// One host everywhere: the files get the test-URL rule then the
+		// instance suffix, as the model does.
+		pl.instance, pl.hosts = ir, transforms.Chain{rw, ir}
+		steps = append(steps, pl.instanceOf)
+	}
+	steps = append(steps, pl.configFiles, pl.buildContexts)
 	if lo.Labels {
 		pl.labels = testLabelsFor(loaded.WorkingDir, time.Now())
 		steps = append(steps, pl.testLabels)
@@ -218,8 +233,11 @@ func (tp *Project) withExampleSecrets(loaded *types.Project, realSecrets, contai
 
 // pipeline holds what the transform steps of Load are configured with.
 type pipeline struct {
-	tp       *Project
-	rw       *testurls.Rewriter
+	tp *Project
+	rw *testurls.Rewriter
+	// hosts is the host rule of the files: rw, then the instance's.
+	hosts    transforms.Rewriter
+	instance *instance.Rewriter
 	files    bool
 	labels   testlabels.Labels
 	homeMade func(image string) bool
@@ -236,13 +254,19 @@ func (pl pipeline) testURLs(p *types.Project) (*types.Project, []transforms.Chan
 	return testurls.Transform(p, pl.rw)
 }
 
+// instanceOf makes the project an instance beside the default deployment
+// (SPEC §9); it acts on the test hosts testURLs wrote.
+func (pl pipeline) instanceOf(p *types.Project) (*types.Project, []transforms.Change, error) {
+	return instance.Transform(p, pl.instance)
+}
+
 // configFiles delivers the rewritten config files through the API (SPEC
 // §3.2), keeping their text for config --diff when asked to.
 func (pl pipeline) configFiles(p *types.Project) (*types.Project, []transforms.Change, error) {
 	if !pl.files {
-		return configfiles.Transform(p, pl.rw, configfiles.Options{})
+		return configfiles.Transform(p, pl.hosts, configfiles.Options{})
 	}
-	out, changes, files, err := configfiles.TransformWithFiles(p, pl.rw, configfiles.Options{})
+	out, changes, files, err := configfiles.TransformWithFiles(p, pl.hosts, configfiles.Options{})
 	pl.tp.Files = files
 	return out, changes, err
 }
@@ -251,7 +275,7 @@ func (pl pipeline) configFiles(p *types.Project) (*types.Project, []transforms.C
 // build; the project itself is unchanged (the copies are made by the
 // build, buildcontext.Plan.Materialize).
 func (pl pipeline) buildContexts(p *types.Project) (*types.Project, []transforms.Change, error) {
-	plan, changes, err := buildcontext.Scan(p, pl.rw, buildcontext.Options{})
+	plan, changes, err := buildcontext.Scan(p, pl.hosts, buildcontext.Options{})
 	pl.tp.BuildContexts = plan
 	return p, changes, err
 }
@@ -330,6 +354,10 @@ func (o Options) deployment(p *types.Project, err error) (*types.Project, settin
 		p = &types.Project{Name: o.ProjectName, WorkingDir: dir}
 	}
 	s, err := o.ResolveSettings(p.WorkingDir)
+	if err != nil {
+		return nil, s, err
+	}
+	p, err = o.withInstance(p, s)
 	return p, s, err
 }
 

@@ -24,10 +24,20 @@ func Transform(p *types.Project, r *Rewriter) (*types.Project, []transforms.Chan
 	if r == nil {
 		return nil, nil, errors.New("testurls: nil rewriter")
 	}
+	out, changes := RewriteHosts(p, r, Name)
+	return out, changes, nil
+}
+
+// RewriteHosts returns a copy of p with r applied to every string that can
+// carry a hostname (the fields of Transform), and the changes, recorded
+// under the transform name and sorted by Where (then Old). Transform
+// applies it with the test-URL rule; other host rules (the instance
+// suffix) reach exactly the same fields through it. p is never modified.
+func RewriteHosts(p *types.Project, r transforms.Rewriter, transform string) (*types.Project, []transforms.Change) {
 	// WithServicesDisabled without names is a deep copy, except for the
 	// values of x- extensions, which rewriteAny never modifies in place.
 	out := p.WithServicesDisabled()
-	c := &collector{r: r}
+	c := &collector{r: r, name: transform}
 	for name, s := range out.Services {
 		out.Services[name] = c.service("services."+name, s)
 	}
@@ -39,11 +49,12 @@ func Transform(p *types.Project, r *Rewriter) (*types.Project, []transforms.Chan
 	slices.SortStableFunc(c.changes, func(a, b transforms.Change) int {
 		return cmp.Or(cmp.Compare(a.Where, b.Where), cmp.Compare(a.Old, b.Old))
 	})
-	return out, c.changes, nil
+	return out, c.changes
 }
 
 type collector struct {
-	r       *Rewriter
+	r       transforms.Rewriter
+	name    string
 	changes []transforms.Change
 }
 
@@ -51,7 +62,7 @@ type collector struct {
 func (c *collector) str(where, s string) (string, bool) {
 	n, ok := c.r.Rewrite(s)
 	if ok {
-		c.changes = append(c.changes, transforms.Change{Transform: Name, Where: where, Old: s, New: n})
+		c.changes = append(c.changes, transforms.Change{Transform: c.name, Where: where, Old: s, New: n})
 	}
 	return n, ok
 }
