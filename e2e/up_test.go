@@ -70,9 +70,12 @@ func TestUp(t *testing.T) {
 	text := p.picatest("ps")
 	assert.Check(t, is.Contains(text.Stdout, "https://pad.test.picasoft.net/"), text)
 
+	// The app prints this line once it listens (testdata/images/app): a
+	// line the service really printed, not the "pad-1  |" prefix every
+	// line carries.
 	logs := p.picatest("logs", "--tail", "5", "pad")
 	assert.Equal(t, logs.ExitCode, 0, logs)
-	assert.Check(t, is.Contains(logs.Stdout, "pad"))
+	assert.Check(t, is.Contains(logs.Stdout, "app: listening on :8080"), logs)
 
 	// Without --insecure, Traefik's self-signed certificate is refused.
 	sm := p.picatest("smoke", "--wait-timeout", "2s")
