@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
@@ -130,11 +131,31 @@ func TestUpUnhealthy(t *testing.T) {
 	p.assertTreeUnchanged(before)
 }
 
+// TestUpCrashLoop: a service that exits and is restarted fails up through
+// the crash-loop detection, well before --wait-timeout: the report's
+// reason is the crash loop, its duration is short of the timeout, and the
+// last log lines show why the app exited.
 func TestUpCrashLoop(t *testing.T) {
 	p := newProject(t)
-	r := p.picatest("up", "--yes", "--wait-timeout", "2m")
+	const waitTimeout = 5 * time.Minute
+	r := p.picatest("up", "--yes", "--wait-timeout", waitTimeout.String(), "--format", "json", "--progress", "quiet")
 	assert.Equal(t, r.ExitCode, 1, r)
-	assert.Check(t, is.Contains(r.Stdout+r.Stderr, "crashy"))
+	var report struct {
+		Result   string
+		Duration string
+		Failure  struct {
+			Service, Reason string
+			LogTail         []string `json:"log_tail"`
+		}
+	}
+	assert.NilError(t, json.Unmarshal([]byte(r.Stdout), &report), r)
+	assert.Check(t, is.Equal(report.Result, "failed"))
+	assert.Check(t, is.Equal(report.Failure.Service, "crashy"))
+	assert.Check(t, strings.HasPrefix(report.Failure.Reason, "crash loop: "), "the failure comes from the crash-loop detection, not from a timeout: %q", report.Failure.Reason)
+	assert.Check(t, is.Contains(strings.Join(report.Failure.LogTail, "\n"), "app: crashing as asked (CRASH_AFTER=1s)"))
+	took, err := time.ParseDuration(report.Duration)
+	assert.NilError(t, err, r)
+	assert.Check(t, took < waitTimeout, "up ended after %s, not before --wait-timeout %s", took, waitTimeout)
 }
 
 func TestUpMissingNetwork(t *testing.T) {
