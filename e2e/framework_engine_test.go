@@ -196,6 +196,27 @@ func (p *project) imagesOf(repository string) []string {
 	return images
 }
 
+// engineState lists every container (ID, name, state), volume, network
+// and image (ID and reference, intermediate ones included) of the engine,
+// for a command that must change none of them.
+func (p *project) engineState() map[string][]string {
+	p.t.Helper()
+	state := map[string][]string{}
+	for kind, args := range map[string][]string{
+		"containers": {"container", "ls", "--all", "--no-trunc", "--format", "{{.ID}} {{.Names}} {{.State}}"},
+		"volumes":    {"volume", "ls", "--format", "{{.Name}}"},
+		"networks":   {"network", "ls", "--no-trunc", "--format", "{{.ID}} {{.Name}}"},
+		"images":     {"image", "ls", "--all", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"},
+	} {
+		r := p.docker(args...)
+		assert.Equal(p.t, r.ExitCode, 0, r)
+		lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+		sort.Strings(lines)
+		state[kind] = lines
+	}
+	return state
+}
+
 // countContainers returns the number of containers of the project.
 func (p *project) countContainers() int {
 	p.t.Helper()

@@ -176,3 +176,29 @@ func TestUpMissingImage(t *testing.T) {
 	assert.Check(t, is.Contains(r.Stderr, "not present locally"))
 	assert.Equal(t, p.countContainers(), 0)
 }
+
+// TestUpDryRun: up --dry-run, on the project of TestUp (a build, a pull, an
+// external volume holding data, an external network), prints the plan and
+// leaves the engine as it was: the same containers, volumes, networks and
+// images, the volume's data still there, the work tree unchanged.
+func TestUpDryRun(t *testing.T) {
+	p := newProject(t, "TestUp")
+	volume := p.Name + "_data"
+	p.cleanupImages("registry.picasoft.net/pica-pad-e2e:1.0")
+	assert.Equal(t, p.docker("volume", "create", volume).ExitCode, 0)
+	p.putInVolume(volume, "old.txt", "production data")
+	tree := p.snapshot()
+	before := p.engineState()
+
+	for _, args := range [][]string{{"up", "--dry-run"}, {"up", "--dry-run", "--yes"}, {"up", "--dry-run", "--no-reset"}} {
+		r := p.picatest(args...)
+		assert.Equal(t, r.ExitCode, 0, r)
+		assert.Check(t, is.Contains(r.Stdout, "Plan for project "+p.Name), r)
+		assert.Check(t, is.Contains(r.Stdout, "pad"), r)
+	}
+
+	assert.Check(t, is.DeepEqual(p.engineState(), before), "up --dry-run changed the engine")
+	old := p.docker("run", "--rm", "-v", volume+":/data", "picatest-test/app:1", "cat", "/data/old.txt")
+	assert.Check(t, is.Equal(old.Stdout, "production data"), old)
+	p.assertTreeUnchanged(tree)
+}
