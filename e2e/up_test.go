@@ -84,7 +84,8 @@ func TestUp(t *testing.T) {
 	assert.Check(t, is.Contains(sm.Stdout, "FAIL  https://pad.test.picasoft.net/  tls-error"), sm)
 	assert.Check(t, is.Contains(sm.Stdout, "use --insecure"), sm)
 
-	// A rerun with --no-reset keeps the volume and succeeds.
+	// A rerun with --no-reset keeps the volume and its data, and succeeds.
+	p.putInVolume(volume, "kept.txt", "data of the first run")
 	r = p.picatest("up", "--no-reset", "--insecure", "--stable", "0s", "--format", "json", "--progress", "quiet")
 	assert.Equal(t, r.ExitCode, 0, r)
 	var report struct {
@@ -93,6 +94,9 @@ func TestUp(t *testing.T) {
 	}
 	assert.NilError(t, json.Unmarshal([]byte(r.Stdout), &report), r.Stdout)
 	assert.Equal(t, report.Result, "ok")
+	kept := p.docker("exec", p.containerOf("pad"), "/app", "cat", "/data/kept.txt")
+	assert.Equal(t, kept.ExitCode, 0, "the data in the volume survived --no-reset: %s", kept)
+	assert.Check(t, is.Equal(kept.Stdout, "data of the first run"))
 
 	// down removes the deployment and keeps the external volume.
 	d := p.picatest("down", "--progress", "plain")
