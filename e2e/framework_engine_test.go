@@ -171,6 +171,52 @@ func (p *project) inspect(id, format string) string {
 	return strings.TrimSpace(r.Stdout)
 }
 
+// imagesOf returns "ID repository:tag" of every image, intermediate ones
+// included, of the repository given or labelled with p's Compose project,
+// sorted.
+func (p *project) imagesOf(repository string) []string {
+	p.t.Helper()
+	list := func(filters ...string) []string {
+		r := p.docker(append([]string{"image", "ls", "--all", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"}, filters...)...)
+		assert.Equal(p.t, r.ExitCode, 0, r)
+		return strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	}
+	var images []string
+	for _, line := range list() {
+		if _, ref, _ := strings.Cut(line, " "); strings.HasPrefix(ref, repository+":") {
+			images = append(images, line)
+		}
+	}
+	for _, line := range list("--filter", "label=com.docker.compose.project="+p.Name) {
+		if line != "" && !slices.Contains(images, line) {
+			images = append(images, line)
+		}
+	}
+	sort.Strings(images)
+	return images
+}
+
+// engineState lists every container (ID, name, state), volume, network
+// and image (ID and reference, intermediate ones included) of the engine,
+// for a command that must change none of them.
+func (p *project) engineState() map[string][]string {
+	p.t.Helper()
+	state := map[string][]string{}
+	for kind, args := range map[string][]string{
+		"containers": {"container", "ls", "--all", "--no-trunc", "--format", "{{.ID}} {{.Names}} {{.State}}"},
+		"volumes":    {"volume", "ls", "--format", "{{.Name}}"},
+		"networks":   {"network", "ls", "--no-trunc", "--format", "{{.ID}} {{.Name}}"},
+		"images":     {"image", "ls", "--all", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"},
+	} {
+		r := p.docker(args...)
+		assert.Equal(p.t, r.ExitCode, 0, r)
+		lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+		sort.Strings(lines)
+		state[kind] = lines
+	}
+	return state
+}
+
 // countContainers returns the number of containers of the project.
 func (p *project) countContainers() int {
 	p.t.Helper()

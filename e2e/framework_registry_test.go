@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -117,6 +118,21 @@ func registryGet(t *testing.T, path string, accept ...string) (int, http.Header,
 	b, err := io.ReadAll(resp.Body)
 	assert.NilError(t, err)
 	return resp.StatusCode, resp.Header, b
+}
+
+// registryTags returns the tags of repo in the registry, sorted; none when
+// the registry does not know the repository.
+func registryTags(t *testing.T, repo string) []string {
+	t.Helper()
+	code, _, body := registryGet(t, "/v2/"+repo+"/tags/list")
+	if code == http.StatusNotFound {
+		return nil
+	}
+	assert.Equal(t, code, http.StatusOK, string(body))
+	var list struct{ Tags []string }
+	assert.NilError(t, json.Unmarshal(body, &list), string(body))
+	sort.Strings(list.Tags)
+	return list.Tags
 }
 
 // deleteFromRegistry removes repo:tag from the registry, if there.

@@ -26,6 +26,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gotest.tools/v3/assert"
 )
@@ -218,10 +219,38 @@ func (p *project) dockerEnv(extraEnv []string, args ...string) result {
 	return runCommand(p.t, p.command(context.Background(), extraEnv, "docker", args...))
 }
 
+// commandTimeout bounds a command whose context has no deadline: a hung
+// command fails its test with its output, instead of the whole run at go
+// test's -timeout. Generous: it is no timing assertion.
+const commandTimeout = 15 * time.Minute
+
+// killedAtDeadline holds the commands killed at their deadline, for
+// runCommand to say so.
+var killedAtDeadline sync.Map
+
 // command returns name args... to run in p's folder, with the test
-// DOCKER_CONFIG, p's project name and environment, and extraEnv.
+// DOCKER_CONFIG, p's project name and environment, and extraEnv. Without
+// a deadline in ctx, the command gets one: commandTimeout, or shortly
+// before the test's own deadline.
 func (p *project) command(ctx context.Context, extraEnv []string, name string, args ...string) *exec.Cmd {
+	if _, ok := ctx.Deadline(); !ok {
+		deadline := time.Now().Add(commandTimeout)
+		if d, ok := p.t.Deadline(); ok && d.Add(-30*time.Second).Before(deadline) {
+			deadline = d.Add(-30 * time.Second)
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		p.t.Cleanup(cancel)
+	}
 	cmd := exec.CommandContext(ctx, name, args...)
+	// Killing the docker CLI orphans the plugin, which then stops as if
+	// interrupted.
+	cmd.Cancel = func() error {
+		if ctx.Err() == context.DeadlineExceeded {
+			killedAtDeadline.Store(cmd, true)
+		}
+		return cmd.Process.Kill()
+	}
 	cmd.Dir = p.Dir
 	cmd.Env = append(cleanEnv(), "DOCKER_CONFIG="+dockerConfig, "COMPOSE_PROJECT_NAME="+p.Name)
 	cmd.Env = append(append(cmd.Env, p.Env...), extraEnv...)
@@ -236,6 +265,9 @@ func runCommand(t *testing.T, cmd *exec.Cmd) result {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	r := result{Cmd: strings.Join(cmd.Args, " "), Stdout: stdout.String(), Stderr: stderr.String()}
+	if _, killed := killedAtDeadline.LoadAndDelete(cmd); killed {
+		t.Fatalf("%s: still running at its deadline, killed\n%s", r.Cmd, r)
+	}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):

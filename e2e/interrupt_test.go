@@ -717,6 +717,7 @@ func intrPush(t *testing.T, ph intrPushPhase, d intrDelivery) {
 	p.intrCleanupBuildContainers()
 	cleanRegistry(t, repo, tag)
 	before := p.snapshot()
+	imagesBefore, tagsBefore := p.imagesOf(reg.addr+"/"+repo), registryTags(t, repo)
 
 	slowEnv, underWay := ph.prepare(reg)
 	run := p.intrStart(d.cli, append(env, slowEnv...), "picatest", "push", "--build", "--progress", "plain")
@@ -724,13 +725,14 @@ func intrPush(t *testing.T, ph intrPushPhase, d intrDelivery) {
 	d.send(t, run)
 	p.intrInterrupted(run, d, before)
 	p.intrNoBuildContainer(t)
-	code, _, body := registryGet(t, "/v2/"+repo+"/manifests/"+tag, manifestTypes...)
-	assert.Equal(t, code, http.StatusNotFound, "nothing was pushed: %s", body)
+	assert.Check(t, is.DeepEqual(registryTags(t, repo), tagsBefore), "nothing reaches the registry")
 
 	var rerun []string
 	switch ph.name {
 	case "build":
-		// Nothing test-labelled, nor anything at all, under the tag.
+		// Nothing test-labelled, nor anything at all, under the tag: the
+		// same images as before.
+		assert.Check(t, is.DeepEqual(p.imagesOf(reg.addr+"/"+repo), imagesBefore), "an interrupted build tags nothing")
 		assert.Equal(t, p.docker("image", "inspect", image).ExitCode, 1, "an interrupted build tags nothing")
 		rerun = []string{"push", "--build"}
 	case "upload":
@@ -748,6 +750,7 @@ func intrPush(t *testing.T, ph intrPushPhase, d intrDelivery) {
 	code, digest, body := registryImageManifest(t, repo, tag)
 	assert.Equal(t, code, http.StatusOK, string(body))
 	assert.Equal(t, report.Images[0].Digest, digest)
+	assert.Check(t, is.DeepEqual(registryTags(t, repo), []string{tag}))
 	assert.Check(t, is.Contains(p.inspect(image, "{{json .RepoDigests}}"), reg.addr+"/"+repo+"@"+digest), "the local image is the one in the registry")
 	assert.Equal(t, p.inspect(image, `{{index .Config.Labels "net.picasoft.picatest.test-build"}}`), "")
 	p.assertTreeUnchanged(before)

@@ -48,25 +48,29 @@ func TestPush(t *testing.T) {
 	t.Run("not logged in", func(t *testing.T) {
 		p, _ := pushScenario(t)
 		p.withDockerConfig("{}\n")
+		before := p.pushState()
 		r := p.picatest("push", "--build")
 		assert.Equal(t, r.ExitCode, 1, r)
 		assert.Check(t, is.Contains(r.Stderr, "docker login "+registryAddr), r)
-		assert.Check(t, !strings.Contains(r.Stderr, "Building"), "nothing is built before the checks")
+		p.assertNothingPushed(before)
 	})
 
 	t.Run("wrong password", func(t *testing.T) {
 		p, _ := pushScenario(t)
 		// docker login itself refuses a wrong password: write the config.
 		p.withCredentials(registryAddr, registryUser, "not-the-password")
+		before := p.pushState()
 		r := p.picatest("push", "--build")
 		assert.Equal(t, r.ExitCode, 1, r)
 		assert.Check(t, is.Contains(r.Stderr, "refuses the credentials"), r)
 		assert.Check(t, is.Contains(r.Stderr, "docker login "+registryAddr), r)
+		p.assertNothingPushed(before)
 	})
 
 	t.Run("registry down", func(t *testing.T) {
 		p, _ := pushScenario(t)
 		p.login()
+		before := p.pushState()
 		out, err := exec.Command("../testdata/registry/stop.sh").CombinedOutput()
 		assert.NilError(t, err, "%s", out)
 		t.Cleanup(func() { startRegistry(t) })
@@ -74,6 +78,8 @@ func TestPush(t *testing.T) {
 		assert.Equal(t, r.ExitCode, 1, r)
 		assert.Check(t, is.Contains(r.Stderr, "the registry "+registryAddr+" cannot be reached"), r)
 		assert.Check(t, !strings.Contains(r.Stderr, "docker login"), "unreachable is not a login problem: %s", r.Stderr)
+		startRegistry(t) // to read its tags
+		p.assertNothingPushed(before)
 	})
 
 	t.Run("dirty tree", func(t *testing.T) {
@@ -81,11 +87,13 @@ func TestPush(t *testing.T) {
 		p.login()
 		assert.NilError(t, os.WriteFile(filepath.Join(p.Dir, "notes.txt"), []byte("work in progress\n"), 0o644))
 		assert.NilError(t, os.WriteFile(filepath.Join(p.Dir, "app", "Dockerfile"), []byte("FROM picatest-test/app:1\n"), 0o644))
+		before := p.pushState()
 		r := p.picatest("push", "--build")
 		assert.Equal(t, r.ExitCode, 3, r)
 		assert.Check(t, is.Contains(r.Stderr, "notes.txt"), r)
 		assert.Check(t, is.Contains(r.Stderr, "app/Dockerfile"), r)
 		assert.Check(t, is.Contains(r.Stderr, "--allow-dirty"), r)
+		p.assertNothingPushed(before)
 		assert.Equal(t, p.docker("image", "inspect", image).ExitCode, 1, "nothing was built")
 
 		r = p.picatest("push", "--allow-dirty", "--dry-run", "--format", "json")
@@ -100,13 +108,14 @@ func TestPush(t *testing.T) {
 		assert.Equal(t, up.ExitCode, 0, up)
 		assert.Equal(t, p.inspect(image, `{{index .Config.Labels "net.picasoft.picatest.test-build"}}`), "true")
 		assert.Check(t, is.Contains(p.inspect(image, "{{json .Config.Env}}"), "PUBLIC_URL=https://app.test.picasoft.net/"), "the test build has the test URL")
+		before := p.pushState()
+		assert.Assert(t, is.Contains(strings.Join(before.Images, "\n"), " "+image), "the test build is listed")
 		r := p.picatest("push")
 		assert.Equal(t, r.ExitCode, 3, r)
 		assert.Check(t, is.Contains(r.Stderr, image), r)
 		assert.Check(t, is.Contains(r.Stderr, "built by a test"), r)
 		assert.Check(t, is.Contains(r.Stderr, "--build"), r)
-		code, _, _ := registryGet(t, "/v2/picatest-e2e/"+p.Name+"/manifests/1.0")
-		assert.Equal(t, code, http.StatusNotFound, "nothing was pushed")
+		p.assertNothingPushed(before)
 	})
 
 	t.Run("build", func(t *testing.T) {
@@ -181,4 +190,32 @@ func TestPush(t *testing.T) {
 		code, _, body := registryGet(t, "/v2/"+repo+"/manifests/"+tag)
 		assert.Equal(t, code, http.StatusNotFound, "nothing was pushed: %s", body)
 	})
+}
+
+// pushState is what a push may change: the project's images on the engine
+// and the tags of its repository in the registry.
+type pushState struct {
+	Images []string // "ID repository:tag"
+	Tags   []string
+}
+
+// pushState reads the images of p (named like the TestPush image, or
+// labelled with p's Compose project, dangling ones included) and the
+// tags of its repository in the registry.
+func (p *project) pushState() pushState {
+	p.t.Helper()
+	image, repo, _ := p.pushImage()
+	return pushState{
+		Images: p.imagesOf(strings.TrimSuffix(image, ":1.0")),
+		Tags:   registryTags(p.t, repo),
+	}
+}
+
+// assertNothingPushed checks that a refused push built nothing and sent
+// nothing: the same image IDs and the same registry tags as before.
+func (p *project) assertNothingPushed(before pushState) {
+	p.t.Helper()
+	after := p.pushState()
+	assert.Check(p.t, is.DeepEqual(after.Images, before.Images), "nothing is built")
+	assert.Check(p.t, is.DeepEqual(after.Tags, before.Tags), "nothing reaches the registry")
 }

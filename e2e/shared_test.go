@@ -30,10 +30,26 @@ func TestSharedMachine(t *testing.T) {
 	up := []string{"picatest", "up", "--yes", "--stable", "0s", "--no-smoke", "--progress", "plain"}
 
 	// alice and bob run up at the same time, each on their own project.
-	alice := pad.start(nil, up...)
-	r := wiki.docker(up...)
-	assert.Equal(t, r.ExitCode, 0, r)
-	assert.NilError(t, alice.Wait(), alice.Output())
+	// The two overlap: bob's output shows him in his wait phase (after
+	// "picatest: wait:", before the report) between two reads of alice's
+	// showing her in hers. HEALTHY_AFTER makes the wait last a while.
+	slow := []string{"HEALTHY_AFTER=10s"}
+	alice, bob := pad.start(slow, up...), wiki.start(slow, up...)
+	aliceEnd, bobEnd := sharedEnd(alice), sharedEnd(bob)
+	waiting := func(out string) bool {
+		return strings.Contains(out, "picatest: wait:") && !strings.Contains(out, "OK: project") && !strings.Contains(out, "FAILED")
+	}
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		if waiting(alice.Output()) && waiting(bob.Output()) && waiting(alice.Output()) {
+			return poll.Success()
+		}
+		if len(aliceEnd) > 0 || len(bobEnd) > 0 || strings.Contains(alice.Output()+bob.Output(), "OK: project") {
+			return poll.Error(fmt.Errorf("one up ended before both were seen in their wait phase at once: they did not overlap\n--- alice\n%s\n--- bob\n%s", alice.Output(), bob.Output()))
+		}
+		return poll.Continue("waiting for both up to be in their wait phase")
+	}, poll.WithTimeout(3*time.Minute), poll.WithDelay(100*time.Millisecond))
+	assert.NilError(t, <-aliceEnd, alice.Output())
+	assert.NilError(t, <-bobEnd, bob.Output())
 
 	padWeb, wikiWeb := pad.containerOf("web"), wiki.containerOf("web")
 	for _, c := range []struct {
@@ -57,6 +73,7 @@ func TestSharedMachine(t *testing.T) {
 			assert.Check(t, is.Equal(st.Containers[0].Owner, c.owner))
 			assert.Check(t, is.Equal(st.Containers[0].Health, "healthy"))
 			text := c.p.picatest("status")
+			assert.Equal(t, text.ExitCode, 0, text)
 			assert.Check(t, is.Contains(text.Stdout, c.owner), text)
 		}
 	})
@@ -216,11 +233,14 @@ func TestSecretsCanary(t *testing.T) {
 	before := p.snapshot()
 
 	up := []string{"up", "--yes", "--stable", "0s", "--progress", "plain"}
+	// The CANARY_VALUE the web container gets from the steps that start
+	// it: the example's value, the real one only with --real-secrets.
+	containerCanary := map[string]string{"up": "example-canary-value", "up --real-secrets": canary}
 	for _, step := range []struct {
 		name string
 		env  []string
 		args []string
-		exit int    // -1: any
+		exit int
 		want string // in stdout or stderr
 	}{
 		{"config", nil, []string{"config"}, 0, "CANARY_VALUE: example-canary-value"},
@@ -240,9 +260,9 @@ func TestSecretsCanary(t *testing.T) {
 		{"logs --real-secrets", nil, []string{"logs", "--real-secrets", "--tail", "5", "web"}, 0, "error: login refused for password ********"},
 		{"smoke", nil, []string{"smoke"}, 0, "passes the smoke checks"},
 		{"smoke --real-secrets --format json", nil, []string{"smoke", "--real-secrets", "--format", "json"}, 0, `"result": "ok"`},
-		{"check", nil, []string{"check"}, -1, ""},
-		{"check --real-secrets", nil, []string{"check", "--real-secrets"}, -1, ""},
-		{"push --dry-run", nil, []string{"push", "--dry-run", "--real-secrets"}, -1, ""},
+		{"check", nil, []string{"check"}, 1, "1 error"}, // the image is not under the registry
+		{"check --real-secrets", nil, []string{"check", "--real-secrets"}, 1, "1 error"},
+		{"push --dry-run", nil, []string{"push", "--dry-run", "--real-secrets"}, 0, "Nothing to push"},
 		{"an invalid flag", nil, []string{"up", "--real-secrets", "--no-such-flag"}, 2, "unknown flag"},
 		{"a broken transform assertion", nil, []string{"-f", "compose.yaml", "-f", "broken-rule.yaml", "--real-secrets", "config"}, 2, "registry.picasoft.net"},
 		{"a failing up", []string{"HEALTHY=false"}, append(up, "--real-secrets", "--wait-timeout", "2m"), 1, "error: login refused for password ********"},
@@ -252,12 +272,15 @@ func TestSecretsCanary(t *testing.T) {
 	} {
 		t.Run(step.name, func(t *testing.T) {
 			r := p.dockerEnv(step.env, append([]string{"picatest"}, step.args...)...)
-			if step.exit >= 0 {
-				assert.Check(t, is.Equal(r.ExitCode, step.exit), r)
-			}
+			assert.Check(t, is.Equal(r.ExitCode, step.exit), r)
 			sharedAssertNoCanary(t, r.Stdout+r.Stderr, canary, r)
 			if step.want != "" {
 				assert.Check(t, is.Contains(r.Stdout+r.Stderr, step.want), r)
+			}
+			if want, ok := containerCanary[step.name]; ok {
+				// Read by the test's own docker inspect, never printed.
+				env := p.inspect(p.containerOf("web"), "{{json .Config.Env}}")
+				assert.Check(t, strings.Contains(env, `"CANARY_VALUE=`+want+`"`), "the container got CANARY_VALUE=%s", want)
 			}
 			// The log scan (up, smoke) shows the line when it reads it: it
 			// may miss the first lines of a container (see the report).
@@ -316,6 +339,7 @@ func TestSecretsCanary(t *testing.T) {
 		assert.Check(t, is.Equal(r.ExitCode, 0), "the example is used: the real file is not needed")
 		sharedAssertNoCanary(t, r.Stdout+r.Stderr, canary, r)
 		r = p.picatest("down")
+		assert.Check(t, is.Equal(r.ExitCode, 0), r)
 		sharedAssertNoCanary(t, r.Stdout+r.Stderr, canary, r)
 	})
 
@@ -342,6 +366,14 @@ func sharedRandom(t *testing.T) string {
 	_, err := rand.Read(b)
 	assert.NilError(t, err)
 	return hex.EncodeToString(b)
+}
+
+// sharedEnd waits for s in the background: the channel receives the
+// error of its end (nil: exit 0), and holds it until read.
+func sharedEnd(s *started) <-chan error {
+	end := make(chan error, 1)
+	go func() { end <- s.Wait() }()
+	return end
 }
 
 // sharedProject copies testdata/TestSharedMachine/<folder> as project

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
@@ -70,9 +71,12 @@ func TestUp(t *testing.T) {
 	text := p.picatest("ps")
 	assert.Check(t, is.Contains(text.Stdout, "https://pad.test.picasoft.net/"), text)
 
+	// The app prints this line once it listens (testdata/images/app): a
+	// line the service really printed, not the "pad-1  |" prefix every
+	// line carries.
 	logs := p.picatest("logs", "--tail", "5", "pad")
 	assert.Equal(t, logs.ExitCode, 0, logs)
-	assert.Check(t, is.Contains(logs.Stdout, "pad"))
+	assert.Check(t, is.Contains(logs.Stdout, "app: listening on :8080"), logs)
 
 	// Without --insecure, Traefik's self-signed certificate is refused.
 	sm := p.picatest("smoke", "--wait-timeout", "2s")
@@ -80,7 +84,8 @@ func TestUp(t *testing.T) {
 	assert.Check(t, is.Contains(sm.Stdout, "FAIL  https://pad.test.picasoft.net/  tls-error"), sm)
 	assert.Check(t, is.Contains(sm.Stdout, "use --insecure"), sm)
 
-	// A rerun with --no-reset keeps the volume and succeeds.
+	// A rerun with --no-reset keeps the volume and its data, and succeeds.
+	p.putInVolume(volume, "kept.txt", "data of the first run")
 	r = p.picatest("up", "--no-reset", "--insecure", "--stable", "0s", "--format", "json", "--progress", "quiet")
 	assert.Equal(t, r.ExitCode, 0, r)
 	var report struct {
@@ -89,6 +94,9 @@ func TestUp(t *testing.T) {
 	}
 	assert.NilError(t, json.Unmarshal([]byte(r.Stdout), &report), r.Stdout)
 	assert.Equal(t, report.Result, "ok")
+	kept := p.docker("exec", p.containerOf("pad"), "/app", "cat", "/data/kept.txt")
+	assert.Equal(t, kept.ExitCode, 0, "the data in the volume survived --no-reset: %s", kept)
+	assert.Check(t, is.Equal(kept.Stdout, "data of the first run"))
 
 	// down removes the deployment and keeps the external volume.
 	d := p.picatest("down", "--progress", "plain")
@@ -127,11 +135,31 @@ func TestUpUnhealthy(t *testing.T) {
 	p.assertTreeUnchanged(before)
 }
 
+// TestUpCrashLoop: a service that exits and is restarted fails up through
+// the crash-loop detection, well before --wait-timeout: the report's
+// reason is the crash loop, its duration is short of the timeout, and the
+// last log lines show why the app exited.
 func TestUpCrashLoop(t *testing.T) {
 	p := newProject(t)
-	r := p.picatest("up", "--yes", "--wait-timeout", "2m")
+	const waitTimeout = 5 * time.Minute
+	r := p.picatest("up", "--yes", "--wait-timeout", waitTimeout.String(), "--format", "json", "--progress", "quiet")
 	assert.Equal(t, r.ExitCode, 1, r)
-	assert.Check(t, is.Contains(r.Stdout+r.Stderr, "crashy"))
+	var report struct {
+		Result   string
+		Duration string
+		Failure  struct {
+			Service, Reason string
+			LogTail         []string `json:"log_tail"`
+		}
+	}
+	assert.NilError(t, json.Unmarshal([]byte(r.Stdout), &report), r)
+	assert.Check(t, is.Equal(report.Result, "failed"))
+	assert.Check(t, is.Equal(report.Failure.Service, "crashy"))
+	assert.Check(t, strings.HasPrefix(report.Failure.Reason, "crash loop: "), "the failure comes from the crash-loop detection, not from a timeout: %q", report.Failure.Reason)
+	assert.Check(t, is.Contains(strings.Join(report.Failure.LogTail, "\n"), "app: crashing as asked (CRASH_AFTER=1s)"))
+	took, err := time.ParseDuration(report.Duration)
+	assert.NilError(t, err, r)
+	assert.Check(t, took < waitTimeout, "up ended after %s, not before --wait-timeout %s", took, waitTimeout)
 }
 
 func TestUpMissingNetwork(t *testing.T) {
@@ -151,4 +179,30 @@ func TestUpMissingImage(t *testing.T) {
 	assert.Check(t, is.Contains(r.Stderr, "picatest-e2e/absent-image:1"))
 	assert.Check(t, is.Contains(r.Stderr, "not present locally"))
 	assert.Equal(t, p.countContainers(), 0)
+}
+
+// TestUpDryRun: up --dry-run, on the project of TestUp (a build, a pull, an
+// external volume holding data, an external network), prints the plan and
+// leaves the engine as it was: the same containers, volumes, networks and
+// images, the volume's data still there, the work tree unchanged.
+func TestUpDryRun(t *testing.T) {
+	p := newProject(t, "TestUp")
+	volume := p.Name + "_data"
+	p.cleanupImages("registry.picasoft.net/pica-pad-e2e:1.0")
+	assert.Equal(t, p.docker("volume", "create", volume).ExitCode, 0)
+	p.putInVolume(volume, "old.txt", "production data")
+	tree := p.snapshot()
+	before := p.engineState()
+
+	for _, args := range [][]string{{"up", "--dry-run"}, {"up", "--dry-run", "--yes"}, {"up", "--dry-run", "--no-reset"}} {
+		r := p.picatest(args...)
+		assert.Equal(t, r.ExitCode, 0, r)
+		assert.Check(t, is.Contains(r.Stdout, "Plan for project "+p.Name), r)
+		assert.Check(t, is.Contains(r.Stdout, "pad"), r)
+	}
+
+	assert.Check(t, is.DeepEqual(p.engineState(), before), "up --dry-run changed the engine")
+	old := p.docker("run", "--rm", "-v", volume+":/data", "picatest-test/app:1", "cat", "/data/old.txt")
+	assert.Check(t, is.Equal(old.Stdout, "production data"), old)
+	p.assertTreeUnchanged(tree)
 }

@@ -52,5 +52,9 @@ func TestCancelWhenOrphanedNoParent(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 	cancelParent()
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("not cancelled with its parent context")
+	}
 }

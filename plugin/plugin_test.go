@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -18,29 +20,69 @@ import (
 )
 
 // fakeBackend is the smallest Backend: it returns a project loaded by
-// compose-go in the test and records the options it was called with.
+// compose-go in the test, records the options it was called with and the
+// name of every method called, in order.
 type fakeBackend struct {
 	project *types.Project
 	err     error
 	got     api.ProjectLoadOptions
+
+	mu    sync.Mutex
+	calls []string
+}
+
+// record notes a call of method.
+func (f *fakeBackend) record(method string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, method)
+}
+
+// called returns the methods called so far, in order.
+func (f *fakeBackend) called() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
 }
 
 func (f *fakeBackend) LoadProject(_ context.Context, o api.ProjectLoadOptions) (*types.Project, error) {
+	f.record("LoadProject")
 	f.got = o
 	return f.project, f.err
 }
 
-func (f *fakeBackend) Build(context.Context, *types.Project, api.BuildOptions) error { return nil }
-func (f *fakeBackend) Pull(context.Context, *types.Project, api.PullOptions) error   { return nil }
-func (f *fakeBackend) Up(context.Context, *types.Project, api.UpOptions) error       { return nil }
-func (f *fakeBackend) Down(context.Context, string, api.DownOptions) error           { return nil }
-func (f *fakeBackend) Ps(context.Context, string, api.PsOptions) ([]api.ContainerSummary, error) {
-	return nil, nil
-}
-func (f *fakeBackend) Logs(context.Context, string, api.LogConsumer, api.LogOptions) error {
+func (f *fakeBackend) Build(context.Context, *types.Project, api.BuildOptions) error {
+	f.record("Build")
 	return nil
 }
+
+func (f *fakeBackend) Pull(context.Context, *types.Project, api.PullOptions) error {
+	f.record("Pull")
+	return nil
+}
+
+func (f *fakeBackend) Up(context.Context, *types.Project, api.UpOptions) error {
+	f.record("Up")
+	return nil
+}
+
+func (f *fakeBackend) Down(context.Context, string, api.DownOptions) error {
+	f.record("Down")
+	return nil
+}
+
+func (f *fakeBackend) Ps(context.Context, string, api.PsOptions) ([]api.ContainerSummary, error) {
+	f.record("Ps")
+	return nil, nil
+}
+
+func (f *fakeBackend) Logs(context.Context, string, api.LogConsumer, api.LogOptions) error {
+	f.record("Logs")
+	return nil
+}
+
 func (f *fakeBackend) Push(context.Context, *types.Project, api.PushOptions) error {
+	f.record("Push")
 	return nil
 }
 

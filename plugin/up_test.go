@@ -55,3 +55,30 @@ func TestUpReportNamesFilesAsConfigDoes(t *testing.T) {
 		"  services.pad.env_file[0]: secrets/pad.secrets.example\n"+
 		"  secrets.db: /srv/docker/secrets/db.secrets.example (details: docker picatest config --diff)\n"))
 }
+
+// TestUpDryRunChangesNothing: up --dry-run prints the plan and calls no
+// Backend method that changes the engine (no Down, Build, Pull, Up or
+// Push), on a project with something to reset, build and pull.
+func TestUpDryRunChangesNothing(t *testing.T) {
+	b := &fakeBackend{project: composetest.Load(t, `
+services:
+  web:
+    image: registry.picasoft.net/web:1
+    build: .
+    volumes: [data:/data]
+  db:
+    image: postgres:12
+volumes:
+  data:
+    external: true
+`, map[string]string{"Dockerfile": "FROM scratch\n"})}
+	for _, args := range [][]string{{"up", "--dry-run"}, {"up", "--dry-run", "--yes"}, {"up", "--dry-run", "--no-reset", "web"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			b.calls = nil
+			stdout, stderr, code := run(t, b, args...)
+			assert.Equal(t, code, 0, stderr)
+			assert.Check(t, is.Contains(stdout, "Plan for project"))
+			assert.Check(t, is.DeepEqual(b.called(), []string{"LoadProject"}), "only the project is loaded")
+		})
+	}
+}

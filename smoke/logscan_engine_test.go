@@ -22,10 +22,12 @@ func TestEngineLogScanFirstLine(t *testing.T) {
 	// The containers print at once; give a loaded machine time to start
 	// them all.
 	deadline := time.Now().Add(time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline.Add(time.Minute))
+	defer cancel()
 	var matches []LogMatch
 	for {
 		var err error
-		if matches, err = ScanLogs(context.Background(), cli, ScanOptions{Project: p}); err != nil {
+		if matches, err = ScanLogs(ctx, cli, ScanOptions{Project: p}); err != nil {
 			t.Fatal(err)
 		}
 		if len(matches) == n || time.Now().After(deadline) {

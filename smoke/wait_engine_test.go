@@ -276,7 +276,13 @@ func TestHealthyLatency(t *testing.T) {
 			Progress: func(ServiceState) { once.Do(func() { close(listed) }) }})
 		done <- res{s, err}
 	}()
-	<-listed
+	select {
+	case <-listed:
+	case r := <-done:
+		t.Fatalf("Wait ended before listing the containers: %v", r.err)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("Wait did not list the containers within 2 minutes")
+	}
 	// Baseline in the same run: Compose's own wait polls each service every
 	// 500 ms (pkg/compose/service_containers.go, waitDependency).
 	polled := make([]time.Time, n) // when a 500 ms poll saw container i healthy
@@ -311,7 +317,12 @@ func TestHealthyLatency(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	r := <-done
+	var r res
+	select {
+	case r = <-done:
+	case <-time.After(3 * time.Minute): // Wait's own timeout is 2 minutes
+		t.Fatal("Wait did not return after its timeout")
+	}
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
