@@ -192,13 +192,13 @@ func (l *lock) acquire(ctx context.Context) (release func(), err error) {
 		alive, known := l.alive(h)
 		switch {
 		case known && !alive:
-			fmt.Fprintf(l.log, "picatest: lock: freeing the lock of project %s held by %s: its process is gone\n", l.me.Project, describeHolder(h, l.me))
+			fmt.Fprintf(l.log, "picatest: lock: freeing the lock of project %s held by %s: its process is gone\n", l.me.Project, describeHolder(h))
 			if err := l.remove(ctx, h.ID); err != nil {
 				return nil, err
 			}
 			continue
 		case l.breakLock && !known && broken == "":
-			fmt.Fprintf(l.log, "picatest: lock: breaking the lock of project %s held by %s (%s)\n", l.me.Project, describeHolder(h, l.me), l.flag)
+			fmt.Fprintf(l.log, "picatest: lock: breaking the lock of project %s held by %s (%s)\n", l.me.Project, describeHolder(h), l.flag)
 			if err := l.remove(ctx, h.ID); err != nil {
 				return nil, err
 			}
@@ -211,7 +211,7 @@ func (l *lock) acquire(ctx context.Context) (release func(), err error) {
 		}
 		if !waiting {
 			waiting = true
-			fmt.Fprintf(l.log, "picatest: lock: project %s is locked by %s: waiting up to %s\n", l.me.Project, describeHolder(h, l.me), l.wait)
+			fmt.Fprintf(l.log, "picatest: lock: project %s is locked by %s: waiting up to %s\n", l.me.Project, describeHolder(h), l.wait)
 		}
 		d := min(lockRetry, left)
 		if timer == nil {
@@ -260,7 +260,7 @@ func (l *lock) releaseFunc(ctx context.Context, id string) func() {
 // A holder that this client cannot check may be dead: the message says how
 // to break its lock.
 func (l *lock) lockedError(h Holder, known bool) error {
-	msg := "project " + l.me.Project + " is locked by " + describeHolder(h, l.me)
+	msg := "project " + l.me.Project + " is locked by " + describeHolder(h)
 	if !h.Since.IsZero() {
 		msg += fmt.Sprintf(" since %s (%s ago)", Time(h.Since), Ago(h.Since))
 	}
@@ -275,20 +275,19 @@ func (l *lock) lockedError(h Holder, known bool) error {
 }
 
 // describeHolder is "alice (pid 42 on laptop, `docker picatest up`)", the
-// host left out when it is mine, the unknown parts left out.
-func describeHolder(h Holder, me Holder) string {
+// unknown parts left out.
+func describeHolder(h Holder) string {
 	who := h.User
 	if who == "" {
 		who = "an unknown user"
 	}
 	var details []string
-	if h.PID > 0 {
-		pid := fmt.Sprintf("pid %d", h.PID)
-		if h.Host != "" && h.Host != me.Host {
-			pid += " on " + h.Host
-		}
-		details = append(details, pid)
-	} else if h.Host != "" && h.Host != me.Host {
+	switch {
+	case h.PID > 0 && h.Host != "":
+		details = append(details, fmt.Sprintf("pid %d on %s", h.PID, h.Host))
+	case h.PID > 0:
+		details = append(details, fmt.Sprintf("pid %d", h.PID))
+	case h.Host != "":
 		details = append(details, "on "+h.Host)
 	}
 	if h.Command != "" {
