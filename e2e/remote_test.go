@@ -181,7 +181,9 @@ func TestTwoClients(t *testing.T) {
 		t.Run("status --all shows the lock", func(t *testing.T) {
 			r := b.docker(wiki, "picatest", "status", "--all", "--format", "json")
 			assert.Equal(t, r.ExitCode, 0, r)
-			var all struct{ Locks []struct{ Project, User, Host string } }
+			var all struct {
+				Locks []struct{ Project, User, Host string }
+			}
 			assert.NilError(t, json.Unmarshal([]byte(r.Stdout), &all), r.Stdout)
 			found := false
 			for _, l := range all.Locks {
