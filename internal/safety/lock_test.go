@@ -343,6 +343,42 @@ func TestLockOtherErrors(t *testing.T) {
 	assert.Check(t, is.Contains(err.Error(), "Check that `docker create` works"))
 }
 
+func TestLockCancelledDuringCreate(t *testing.T) {
+	// The engine creates the lock, but the client is interrupted before
+	// the answer: the lock is removed all the same.
+	f := newFakeLockEngine()
+	f.image = true
+	ctx, cancel := context.WithCancel(context.Background())
+	l, _ := testLock(f, testHolder("alice"), 0)
+	l.c = &cancelledCreate{fakeLockEngine: f, cancel: cancel}
+	_, err := l.acquire(ctx)
+	assert.Check(t, errors.Is(err, context.Canceled), "got %v", err)
+	_, held := f.held("pad")
+	assert.Check(t, !held, "the lock created during the interrupted create is removed")
+
+	// Someone else's lock is left alone.
+	f.holdAs(testHolder("bob"))
+	ctx, cancel = context.WithCancel(context.Background())
+	l.c = &cancelledCreate{fakeLockEngine: f, cancel: cancel}
+	_, err = l.acquire(ctx)
+	assert.Check(t, errors.Is(err, context.Canceled), "got %v", err)
+	h, held := f.held("pad")
+	assert.Check(t, held && h.User == "bob", "bob's lock is kept")
+}
+
+// cancelledCreate creates the container, then cancels the context and
+// fails as an interrupted request does.
+type cancelledCreate struct {
+	*fakeLockEngine
+	cancel context.CancelFunc
+}
+
+func (c *cancelledCreate) ContainerCreate(ctx context.Context, o client.ContainerCreateOptions) (client.ContainerCreateResult, error) {
+	_, _ = c.fakeLockEngine.ContainerCreate(ctx, o)
+	c.cancel()
+	return client.ContainerCreateResult{}, context.Canceled
+}
+
 type failingCreate struct {
 	*fakeLockEngine
 	err error
