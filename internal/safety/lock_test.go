@@ -203,7 +203,6 @@ func TestLockSecondWaitsThenReportsTheHolder(t *testing.T) {
 	assert.Check(t, is.Equal(f.imports, 1), "the lock image is reused")
 }
 
-
 func TestLockWaitsUntilReleased(t *testing.T) {
 	f := newFakeLockEngine()
 	f.image = true
