@@ -62,7 +62,7 @@ command -v jq >/dev/null || apt_install jq
 TMP="$(mktemp -d /tmp/picatest-bench-up-work.XXXXXX)"
 ID="$(tr '[:upper:]' '[:lower:]' <<<"${TMP##*.}")"
 OUT="${BENCH_OUT:-$(mktemp -d /tmp/picatest-bench-up.XXXXXX)}"
-mkdir -p "$OUT" "$TMP/cli-plugins" "$TMP/locks"
+mkdir -p "$OUT" "$TMP/cli-plugins"
 NETWORK="picatest-bench-up-$ID-proxy"
 # Two projects, each with its own external volume: the other one's deployment
 # stays up (it uses its volume) while one is measured, and each run starts from
@@ -72,7 +72,7 @@ P_PICATEST="picatest-bench-up-$ID-picatest"
 V_COMPOSE="$P_COMPOSE-data"
 V_PICATEST="$P_PICATEST-data"
 
-export DOCKER_CONFIG="$TMP" PICATEST_TEST_HOSTS='*' PICATEST_LOCK_DIR="$TMP/locks"
+export DOCKER_CONFIG="$TMP" PICATEST_TEST_HOSTS='*'
 [[ "$BUILDER" == buildkit ]] || export DOCKER_BUILDKIT=0
 export BENCH_UP_NETWORK="$NETWORK" BENCH_ID="$ID" BENCH_NONCE=""
 echo '{}' >"$TMP/config.json"

@@ -9,11 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -345,8 +343,8 @@ func catCases() []catCase {
 		{
 			name: "lock-held", dir: "safety", args: up(), env: []string{"PICATEST_LOCK_WAIT=1s"}, code: 3,
 			setup: func(t *testing.T, p *project, _ *catCase) { catHoldLock(t, p, "carol") },
-			want:  []string{"is locked by carol (pid 4242, `docker picatest up`) since"},
-			next:  "wait for it to finish, or check with `docker picatest status`",
+			want:  []string{"is locked by carol (pid 4242 on carol-laptop, `docker picatest up`) since", "wait for it to finish, or check with `docker picatest status --all`"},
+			next:  "the lock is stale: run this command again with --break-lock to break it",
 		},
 
 		// check (SPEC §4).
@@ -567,27 +565,24 @@ func catServerAPIVersion(t *testing.T, p *project) int {
 	return v
 }
 
-// catHoldLock holds the lock of p's up/down (plugin/lock.go:
-// $PICATEST_LOCK_DIR/<daemon name>-<project>.lock, flock) until the end of
-// the test, as an up run by holder would, with the holder written in it.
+// catHoldLock holds the lock of p's up/down (internal/safety: the
+// container picatest-lock-<project>, created and never started, its labels
+// naming the holder) until the end of the test, as an up run by holder on
+// another machine would.
 func catHoldLock(t *testing.T, p *project, holder string) {
 	t.Helper()
-	r := p.docker("info", "--format", "{{.Name}}")
+	// A down of the empty project takes and releases the lock: the lock
+	// image exists from then on.
+	r := p.picatest("down", "--progress", "quiet")
 	assert.Equal(t, r.ExitCode, 0, r)
-	daemon := strings.TrimSpace(r.Stdout)
-	plain := regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*$`)
-	assert.Assert(t, plain.MatchString(daemon) && plain.MatchString(p.Name), "lock file names are sanitized: %q, %q", daemon, p.Name)
-	f, err := os.OpenFile(filepath.Join(lockDir, daemon+"-"+p.Name+".lock"), os.O_RDWR|os.O_CREATE, 0o666)
-	assert.NilError(t, err)
-	assert.NilError(t, syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB))
-	t.Cleanup(func() { f.Close() })
-	info, err := json.Marshal(map[string]any{
-		"user": holder, "pid": 4242, "command": "docker picatest up", "since": time.Now().Add(-time.Minute),
-	})
-	assert.NilError(t, err)
-	assert.NilError(t, f.Truncate(0))
-	_, err = f.WriteAt(info, 0)
-	assert.NilError(t, err)
+	const l = "net.picasoft.picatest.lock"
+	r = p.docker("create", "--name", p.lockName(), "--network", "none",
+		"--label", l+"="+p.Name, "--label", l+".user="+holder, "--label", l+".host="+holder+"-laptop",
+		"--label", l+".pid=4242", "--label", l+".command=docker picatest up",
+		"--label", l+".since="+time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano),
+		"picatest-lock:1")
+	assert.Equal(t, r.ExitCode, 0, r)
+	t.Cleanup(func() { p.docker("rm", "-f", p.lockName()) })
 }
 
 // catReadOnlyTree removes the write permission of every file and folder of

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v4"
 	"gotest.tools/v3/assert"
+	"gotest.tools/v3/poll"
 )
 
 // cleanupProject removes what a run of p may have left on the engine: the
@@ -36,6 +38,11 @@ func (p *project) cleanupProject() {
 		}
 	}
 	remove("container", "rm", "--force", "--volumes")
+	// The project's lock (a created container, no Compose label): left
+	// only by a run that was killed.
+	if r := run.docker("container", "rm", "--force", p.lockName()); r.ExitCode != 0 && !strings.Contains(r.Stderr, "No such container") {
+		p.t.Logf("cleanup of project %s: %s", p.Name, r)
+	}
 	remove("network", "network", "rm")
 	remove("volume", "volume", "rm", "--force")
 	for _, v := range p.externalVolumes {
@@ -238,4 +245,31 @@ func prepareEngine() error {
 		}
 	}
 	return nil
+}
+
+// lockName is the name of the container that is the lock of p's up/down
+// on the engine (internal/safety: created, never started).
+func (p *project) lockName() string {
+	return "picatest-lock-" + p.Name
+}
+
+// lockLabels returns the labels of p's lock container (who holds it); ok is
+// false when the lock is free.
+func (p *project) lockLabels() (labels map[string]string, ok bool) {
+	p.t.Helper()
+	r := p.outside().docker("container", "inspect", "--format", "{{json .Config.Labels}}", p.lockName())
+	if r.ExitCode != 0 {
+		assert.Assert(p.t, strings.Contains(r.Stderr, "No such"), r)
+		return nil, false
+	}
+	assert.NilError(p.t, json.Unmarshal([]byte(r.Stdout), &labels), r)
+	return labels, true
+}
+
+// lockHeld is a poll check that succeeds once an up/down holds p's lock.
+func (p *project) lockHeld(poll.LogT) poll.Result {
+	if _, ok := p.lockLabels(); ok {
+		return poll.Success()
+	}
+	return poll.Continue("waiting for an up/down of %s to hold its lock", p.Name)
 }

@@ -94,17 +94,8 @@ func setup(m *testing.M) (int, error) {
 	if err := prepareBuildx(); err != nil {
 		return 1, err
 	}
-	locks, err := os.MkdirTemp("", "picatest-e2e-locks-")
-	if err != nil {
-		return 1, err
-	}
-	defer os.RemoveAll(locks)
-	lockDir = locks
 	return m.Run(), nil
 }
-
-// lockDir is the PICATEST_LOCK_DIR of the whole run.
-var lockDir string
 
 // skipShort skips an end-to-end test in -short mode.
 func skipShort(t *testing.T) {
@@ -173,7 +164,6 @@ func newProjectAs(t *testing.T, name, testdata string) *project {
 	assert.NilError(t, copyTree(src, dir))
 	p := &project{t: t, Dir: dir, Name: name, Env: []string{
 		"PICATEST_TEST_HOSTS=*",
-		"PICATEST_LOCK_DIR=" + lockDir,
 		"USER=e2e-user",
 		"SUDO_USER=",
 	}}

@@ -79,6 +79,10 @@ func TestUpSafety(t *testing.T) {
 			}
 			t.Logf("SIGINT after %s: exit %d", delay, code)
 			assert.Check(t, code == 130 || code == 0, "after %s: exit %d\n%s", delay, code, up.Output())
+			// Interrupted or not, up removed its lock (with a context of
+			// its own: the command's is cancelled).
+			_, held := p.lockLabels()
+			assert.Check(t, !held, "after %s: the lock is left", delay)
 			p.assertTreeUnchanged(before)
 		}
 		r := p.picatest("up", "--yes", "--stable", "0s")

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -118,13 +117,29 @@ func TestSharedMachine(t *testing.T) {
 
 	t.Run("lock: a second up of the same project waits, then names the holder", func(t *testing.T) {
 		first := pad.start([]string{"HEALTHY_AFTER=8s"}, up...)
-		poll.WaitOn(t, pad.sharedLockHeld, poll.WithTimeout(2*time.Minute), poll.WithDelay(100*time.Millisecond))
+		poll.WaitOn(t, pad.lockHeld, poll.WithTimeout(2*time.Minute), poll.WithDelay(100*time.Millisecond))
 		for _, user := range []string{"alice", "bob"} {
 			r := pad.dockerEnv([]string{"USER=" + user, "PICATEST_LOCK_WAIT=1s"}, up...)
 			assert.Equal(t, r.ExitCode, 3, r)
 			assert.Check(t, is.Contains(r.Stderr, "locked by alice"), "second up by %s", user)
 			assert.Check(t, is.Contains(r.Stderr, "since"))
 			t.Logf("second up by %s: %s", user, r.Stderr)
+		}
+		// status --all shows the held lock, with its holder.
+		st := wiki.picatest("status", "--all")
+		assert.Check(t, is.Equal(st.ExitCode, 0), st)
+		assert.Check(t, is.Contains(st.Stdout, "Locks held"), st)
+		assert.Check(t, sharedLineWith(st.Stdout, pad.Name, "alice"), "a lock line for %s held by alice:\n%s", pad.Name, st.Stdout)
+		js := wiki.picatest("status", "--all", "--format", "json")
+		var all struct {
+			Locks []struct{ Project, User, Command string }
+		}
+		assert.NilError(t, json.Unmarshal([]byte(js.Stdout), &all), js.Stdout)
+		assert.Check(t, is.Len(all.Locks, 1), js.Stdout)
+		if len(all.Locks) == 1 {
+			assert.Check(t, is.Equal(all.Locks[0].Project, pad.Name))
+			assert.Check(t, is.Equal(all.Locks[0].User, "alice"))
+			assert.Check(t, is.Contains(all.Locks[0].Command, "picatest up"))
 		}
 		assert.NilError(t, first.Wait(), first.Output())
 		padWeb = pad.containerOf("web")
@@ -187,10 +202,10 @@ func TestCycles(t *testing.T) {
 		assert.Check(t, is.Equal(after.Volumes, before.Volumes), "cycle %d", i)
 		assert.Check(t, is.Equal(after.TempFiles, before.TempFiles), "cycle %d: temporary files left in TMPDIR", i)
 		assert.Check(t, is.Equal(after.ConfigFiles, before.ConfigFiles), "cycle %d: files left in DOCKER_CONFIG", i)
-		// The lock file stays, by design: flock on a file that is never
-		// removed (removing it would let two commands lock two different
-		// files). One per project and daemon, so it does not grow.
-		assert.Check(t, is.Equal(after.LockFiles, 1), "cycle %d", i)
+		// The lock (a container on the engine) is removed when up and
+		// down end.
+		assert.Check(t, is.Equal(during.Locks, 0), "cycle %d: lock left by up", i)
+		assert.Check(t, is.Equal(after.Locks, 0), "cycle %d: lock left by down", i)
 		assert.Check(t, p.docker("volume", "inspect", uploads).ExitCode == 0, "the external volume is kept (SPEC §4 down)")
 	}
 	t.Logf("%d cycles in %s", cycles, time.Since(start).Round(time.Millisecond))
@@ -425,35 +440,23 @@ func sharedContainsField(fields []string, w string) bool {
 	return false
 }
 
-// sharedLockHeld succeeds once an up/down holds the lock of p: the holder
-// writes who it is into the lock file, and empties it on release.
-func (p *project) sharedLockHeld(poll.LogT) poll.Result {
-	files, _ := filepath.Glob(filepath.Join(lockDir, "*-"+p.Name+".lock"))
-	for _, f := range files {
-		if b, err := os.ReadFile(f); err == nil && len(bytes.TrimSpace(b)) > 0 {
-			return poll.Success()
-		}
-	}
-	return poll.Continue("waiting for an up of %s to hold its lock", p.Name)
-}
-
 // sharedCounts are what a test deployment may leave behind.
 type sharedCounts struct {
 	Containers, Networks, Volumes int // with the project's label
 	Dangling                      int // dangling images on the whole engine
 	TempFiles                     int // files under the TMPDIR of the commands
 	ConfigFiles                   int // files under the DOCKER_CONFIG of the commands
-	LockFiles                     int // lock files of the project
+	Locks                         int // lock containers of the project
 }
 
 func (c sharedCounts) String() string {
-	return fmt.Sprintf("containers %d, networks %d, volumes %d, dangling images %d, temp files %d, DOCKER_CONFIG files %d, lock files %d",
-		c.Containers, c.Networks, c.Volumes, c.Dangling, c.TempFiles, c.ConfigFiles, c.LockFiles)
+	return fmt.Sprintf("containers %d, networks %d, volumes %d, dangling images %d, temp files %d, DOCKER_CONFIG files %d, locks %d",
+		c.Containers, c.Networks, c.Volumes, c.Dangling, c.TempFiles, c.ConfigFiles, c.Locks)
 }
 
 // sharedCount counts the containers, networks and volumes labelled with
 // p's project name, the dangling images of the engine, the files under tmp
-// and the lock files of p.
+// and the lock of p.
 func (p *project) sharedCount(tmp string) sharedCounts {
 	p.t.Helper()
 	var c sharedCounts
@@ -465,9 +468,9 @@ func (p *project) sharedCount(tmp string) sharedCounts {
 	c.Dangling = len(strings.Fields(r.Stdout))
 	c.TempFiles = sharedCountFiles(p.t, tmp)
 	c.ConfigFiles = sharedCountFiles(p.t, dockerConfig)
-	locks, err := filepath.Glob(filepath.Join(lockDir, "*-"+p.Name+".lock"))
-	assert.NilError(p.t, err)
-	c.LockFiles = len(locks)
+	if _, held := p.lockLabels(); held {
+		c.Locks = 1
+	}
 	return c
 }
 

@@ -12,7 +12,8 @@ import (
 )
 
 type downOptions struct {
-	takeover bool
+	takeover  bool
+	breakLock bool
 }
 
 func newDownCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOptions) *cobra.Command {
@@ -38,6 +39,7 @@ interrupted.`,
 		}),
 	}
 	cmd.Flags().BoolVar(&opts.takeover, "takeover", false, "Remove a deployment owned by someone else")
+	cmd.Flags().BoolVar(&opts.breakLock, "break-lock", false, "Break the lock of the project held by a command that no longer runs (its machine restarted or gone)")
 	return cmd
 }
 
@@ -50,7 +52,10 @@ func runDown(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 	if err != nil {
 		return err
 	}
-	release, err := safety.Guard(ctx, dockerCli.Client(), settings.TestHosts, p.Name, safety.CommandLine(), opts.takeover)
+	release, err := safety.Guard(ctx, dockerCli.Client(), safety.GuardOptions{
+		TestHosts: settings.TestHosts, Project: p.Name, Command: safety.CommandLine(),
+		Takeover: opts.takeover, BreakLock: opts.breakLock, Log: dockerCli.Err(),
+	})
 	if err != nil {
 		return err
 	}

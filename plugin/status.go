@@ -38,7 +38,8 @@ when (age). With -p and no Compose file, the deployment is found by its
 project name alone; --instance shows an instance of the project instead of
 the default deployment. --all lists the test deployments of every project
 on the engine, instances included, as 'docker compose ls' lists projects:
-who tests what on a shared machine; it needs no Compose file.
+who tests what on a shared machine, and the project locks held (an up or
+down under way, or left by one that died); it needs no Compose file.
 
 Exit codes: 0 shown, 1 failed (engine unreachable), 2 invalid input, 130
 interrupted. Never 3: status only reads.`,
@@ -179,15 +180,41 @@ func runStatusAll(ctx context.Context, dockerCli command.Cli, newBackend Backend
 		all = append(all, projectStatus{Project: name, Containers: l})
 		lines = append(lines, l...)
 	}
-	w := dockerCli.Out()
-	if opts.format == "json" {
-		return writeJSON(w, map[string]any{"projects": all})
-	}
-	if len(lines) == 0 {
-		_, err := fmt.Fprintln(w, "No test deployment on this engine: start one with 'docker picatest up'.")
+	locks, err := safety.Locks(ctx, dockerCli.Client())
+	if err != nil {
 		return err
 	}
-	return printStatusTable(w, lines, true)
+	w := dockerCli.Out()
+	if opts.format == "json" {
+		return writeJSON(w, map[string]any{"projects": all, "locks": locks})
+	}
+	if len(lines) == 0 {
+		if _, err := fmt.Fprintln(w, "No test deployment on this engine: start one with 'docker picatest up'."); err != nil {
+			return err
+		}
+	} else if err := printStatusTable(w, lines, true); err != nil {
+		return err
+	}
+	return printLocks(w, locks)
+}
+
+// printLocks prints the held locks of the engine (up/down under way, or
+// left by a command that died), when there are any.
+func printLocks(w io.Writer, locks []safety.Holder) error {
+	if len(locks) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "\nLocks held (an up or down under way; `docker picatest up --break-lock` breaks one whose command no longer runs):")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROJECT\tUSER\tHOST\tPID\tCOMMAND\tSINCE\tAGE")
+	for _, l := range locks {
+		since, age := "-", "-"
+		if !l.Since.IsZero() {
+			since, age = safety.Time(l.Since), safety.Ago(l.Since)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", l.Project, orDash(l.User), orDash(l.Host), l.PID, orDash(l.Command), since, age)
+	}
+	return tw.Flush()
 }
 
 func printStatus(w io.Writer, project string, lines []containerStatus, format, up string) error {

@@ -30,6 +30,7 @@ type upOptions struct {
 	yes         bool
 	noReset     bool
 	takeover    bool
+	breakLock   bool
 	follow      bool
 	detach      bool
 	dryRun      bool
@@ -101,6 +102,7 @@ safety rule, 130 interrupted. With --changed: the worst of the folders.`,
 	f.BoolVarP(&opts.yes, "yes", "y", false, "Answer yes to the confirmation of removing external volumes")
 	f.BoolVar(&opts.noReset, "no-reset", false, "Keep containers and volumes: no down -v, no external volume reset")
 	f.BoolVar(&opts.takeover, "takeover", false, "Replace a deployment owned by someone else")
+	f.BoolVar(&opts.breakLock, "break-lock", false, "Break the lock of the project held by a command that no longer runs (its machine restarted or gone)")
 	f.BoolVar(&opts.follow, "follow", false, "Stream the logs after a successful test, until Ctrl-C")
 	f.BoolVarP(&opts.detach, "detach", "d", false, "Accepted from the 'docker-compose up -d' habit: up always leaves the deployment running, so it changes nothing")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "Print the plan and change nothing")
@@ -229,6 +231,9 @@ func upProject(ctx context.Context, dockerCli command.Cli, newBackend BackendFun
 	if err != nil {
 		return project, err
 	}
+	if w := deploy.ClientPathsWarning(run.p, run.engine.DaemonHost()); w != "" {
+		warnings = append(warnings, w)
+	}
 	report, werr, err := run.startAndWait(ctx, warnings)
 	if err != nil {
 		return project, err
@@ -259,7 +264,10 @@ type upRun struct {
 // external networks (and volumes, with --no-reset) and asks to confirm the
 // reset of the external volumes. The caller must call release when done.
 func (r *upRun) preflight(ctx context.Context) (release func(), err error) {
-	release, err = safety.Guard(ctx, r.engine, r.tp.Settings.TestHosts, r.p.Name, safety.CommandLine(), r.opts.takeover)
+	release, err = safety.Guard(ctx, r.engine, safety.GuardOptions{
+		TestHosts: r.tp.Settings.TestHosts, Project: r.p.Name, Command: safety.CommandLine(),
+		Takeover: r.opts.takeover, BreakLock: r.opts.breakLock, Log: r.dockerCli.Err(),
+	})
 	if err != nil {
 		return nil, err
 	}

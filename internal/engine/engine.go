@@ -93,3 +93,15 @@ func FeatureError(p *types.Project, version, pinned string) error {
 	}
 	return exitcode.With(exitcode.Failed, fmt.Errorf("the Docker engine speaks API %s, too old for the project; nothing was created:\n  %s\n%s", version, strings.Join(uses, "\n  "), next))
 }
+
+// Remote reports whether the engine at daemonHost (the client's DaemonHost:
+// DOCKER_HOST, or the endpoint of the docker context) may run on another
+// machine: any endpoint but a local socket (unix://, npipe://). It is the
+// one place that decides it.
+func Remote(daemonHost string) bool {
+	scheme, _, ok := strings.Cut(daemonHost, "://")
+	if !ok {
+		return false
+	}
+	return scheme != "unix" && scheme != "npipe"
+}

@@ -40,3 +40,17 @@ networks:
 	plain := composetest.Load(t, "services:\n  web:\n    image: nginx:1.25\n", nil)
 	assert.NilError(t, FeatureError(plain, "1.24", ""), "nothing gated is used")
 }
+
+func TestRemote(t *testing.T) {
+	for host, want := range map[string]bool{
+		"unix:///var/run/docker.sock":              false,
+		"unix:///run/picatest-engine2/docker.sock": false,
+		"npipe:////./pipe/docker_engine":           false,
+		"tcp://127.0.0.1:2375":                     true,
+		"tcp://pica01-test:2376":                   true,
+		"ssh://admin@pica01-test":                  true,
+		"":                                         false,
+	} {
+		assert.Check(t, is.Equal(Remote(host), want), host)
+	}
+}

@@ -2,21 +2,13 @@ package safety
 
 import (
 	"context"
+	"io"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
-
-// lockDir is where the per-project lock files live, shared by the users
-// of the machine (PICATEST_LOCK_DIR overrides it, for tests).
-func lockDir() string {
-	if d := os.Getenv("PICATEST_LOCK_DIR"); d != "" {
-		return d
-	}
-	return "/tmp/picatest-locks"
-}
 
 // lockWait is how long a second up/down waits for the lock
 // (PICATEST_LOCK_WAIT overrides it, for tests).
@@ -27,33 +19,62 @@ func lockWait() time.Duration {
 	return 10 * time.Second
 }
 
+// BreakLockFlag is the flag of up and down that breaks a stale lock.
+const BreakLockFlag = "--break-lock"
+
 // Engine is the part of the moby client the safety rules need.
 type Engine interface {
 	infoClient
 	containerLister
+	lockEngine
+}
+
+// GuardOptions are the inputs of Guard.
+type GuardOptions struct {
+	// TestHosts are the test-host globs.
+	TestHosts []string
+	// Project is the Compose project name.
+	Project string
+	// Command is the command line, shown to whoever waits for the lock
+	// (CommandLine).
+	Command string
+	// Takeover replaces a deployment owned by someone else.
+	Takeover bool
+	// BreakLock removes a lock whose holder this client cannot check.
+	BreakLock bool
+	// Log receives what the lock does besides taking it (stderr).
+	Log io.Writer
 }
 
 // Guard runs the safety rules of SPEC §5 before a command that
 // starts, replaces or removes containers or volumes: test-host guard, lock,
 // owner. The caller must call release when done.
-func Guard(ctx context.Context, c Engine, testHosts []string, project, cmdline string, takeover bool) (release func(), err error) {
-	daemon, err := checkTestHost(ctx, c, testHosts)
-	if err != nil {
+func Guard(ctx context.Context, c Engine, o GuardOptions) (release func(), err error) {
+	if _, err := checkTestHost(ctx, c, o.TestHosts); err != nil {
 		return nil, err
 	}
 	me := testlabels.CurrentOwner()
 	host, _ := os.Hostname()
-	release, err = acquireLock(ctx, lockDir(), daemon, project, lockWait(), lockInfo{
+	holder := Holder{
+		Project: o.Project,
 		User:    me,
-		PID:     os.Getpid(),
 		Host:    host,
-		Command: cmdline,
+		PID:     os.Getpid(),
+		Command: o.Command,
 		Since:   time.Now(),
-	})
+		Client:  clientID(),
+	}
+	holder.ProcessStart, _ = processStart(holder.PID)
+	log := o.Log
+	if log == nil {
+		log = io.Discard
+	}
+	l := &lock{c: c, me: holder, wait: lockWait(), breakLock: o.BreakLock, alive: processAlive(holder), log: log, flag: BreakLockFlag}
+	release, err = l.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := checkOwner(ctx, c, project, me, takeover); err != nil {
+	if _, err := checkOwner(ctx, c, o.Project, me, o.Takeover); err != nil {
 		release()
 		return nil, err
 	}

@@ -1,78 +1,220 @@
 package safety
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
-// lockRetry is how often acquireLock tries again while the lock is held.
-const lockRetry = 100 * time.Millisecond
+// The lock of a project is a container that is created and never started,
+// named LockPrefix+<project>: the engine creates a name once and refuses a
+// second create of it with a conflict (409), atomically, whichever client
+// asks, so the lock holds across clients on different machines. Its labels
+// say who holds it. It is created from LockImage, a one-file image that
+// picatest imports itself (nothing is pulled), and carries no Compose label:
+// it is no part of any Compose project.
+const (
+	// LockPrefix is the name of a project's lock container, before the
+	// project name.
+	LockPrefix = "picatest-lock-"
+	// LockImage is the local image of the lock containers.
+	LockImage = "picatest-lock:1"
+	// LockLabel is the label of a lock container whose value is the project.
+	LockLabel = "net.picasoft.picatest.lock"
+)
 
-// lockInfo describes who holds a project lock. It is written as JSON into
-// the lock file once the lock is taken, so that a second up/down can say
-// who it is waiting for.
-type lockInfo struct {
-	User    string    `json:"user"`
-	PID     int       `json:"pid"`
-	Host    string    `json:"host"`
-	Command string    `json:"command"`
-	Since   time.Time `json:"since"`
+// The labels of a lock container after LockLabel: who holds the lock.
+const (
+	lockUser    = LockLabel + ".user"
+	lockHost    = LockLabel + ".host"
+	lockPID     = LockLabel + ".pid"
+	lockCommand = LockLabel + ".command"
+	lockSince   = LockLabel + ".since"
+	// lockClient identifies the client's kernel: boot ID and PID namespace.
+	// Only a client with the same one (and the same host name) can tell
+	// whether the holder's pid still runs.
+	lockClient = LockLabel + ".client"
+	// lockStart is the start time of the holder's process (clock ticks after
+	// boot), so that a reused pid is not taken for the holder.
+	lockStart = LockLabel + ".process-start"
+)
+
+// lockRetry is how often acquireLock tries again while the lock is held.
+const lockRetry = 250 * time.Millisecond
+
+// releaseTimeout bounds the removal of the lock container on release, which
+// runs with a context of its own: after Ctrl-C the command's is cancelled.
+const releaseTimeout = 15 * time.Second
+
+// lockEngine is the part of the moby client the lock needs.
+type lockEngine interface {
+	ContainerCreate(ctx context.Context, options client.ContainerCreateOptions) (client.ContainerCreateResult, error)
+	ContainerInspect(ctx context.Context, containerID string, options client.ContainerInspectOptions) (client.ContainerInspectResult, error)
+	ContainerRemove(ctx context.Context, containerID string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
+	ImageImport(ctx context.Context, source client.ImageImportSource, ref string, options client.ImageImportOptions) (client.ImageImportResult, error)
 }
 
-// acquireLock serialises the up/down of one project on one daemon (SPEC §5)
-// with an advisory lock (flock) on <dir>/<daemonID>-<project>.lock, dir
-// being shared by all the users of the machine (created mode 01777 when
-// missing). The kernel drops the lock when the holder exits, however it
-// exits (Ctrl-C, kill -9, crash), so a lock is never stale.
-//
-// When the lock is held, acquireLock tries again every 100 ms for up to
-// wait, then refuses (exit 3) naming the holder and since when it holds
-// the lock. A cancelled ctx while waiting returns ctx.Err().
-//
-// me is written into the lock file while the lock is held. release, which
-// may be called more than once, drops the lock.
-func acquireLock(ctx context.Context, dir, daemonID, project string, wait time.Duration, me lockInfo) (release func(), err error) {
-	if err := ensureLockDir(dir); err != nil {
-		return nil, err
-	}
-	path := lockPath(dir, daemonID, project)
-	f, writable, err := openLockFile(path)
-	if err != nil {
-		return nil, err
-	}
+// Holder is who holds the lock of a project.
+type Holder struct {
+	Project string    `json:"project"`
+	User    string    `json:"user"`
+	Host    string    `json:"host"`
+	PID     int       `json:"pid"`
+	Command string    `json:"command"`
+	Since   time.Time `json:"since"`
+	// Client is the boot ID and PID namespace of the holder's machine, ""
+	// when unknown (not Linux); ProcessStart the start time of its process.
+	Client       string `json:"-"`
+	ProcessStart string `json:"-"`
+	// ID is the ID of the lock container.
+	ID string `json:"-"`
+}
 
+// labels are the labels of the lock container of h.
+func (h Holder) labels() map[string]string {
+	return map[string]string{
+		LockLabel:   h.Project,
+		lockUser:    h.User,
+		lockHost:    h.Host,
+		lockPID:     strconv.Itoa(h.PID),
+		lockCommand: h.Command,
+		lockSince:   h.Since.UTC().Format(time.RFC3339Nano),
+		lockClient:  h.Client,
+		lockStart:   h.ProcessStart,
+	}
+}
+
+// holderFromLabels reads the holder from the labels of a lock container.
+func holderFromLabels(id string, l map[string]string) Holder {
+	h := Holder{
+		ID: id, Project: l[LockLabel], User: l[lockUser], Host: l[lockHost], Command: l[lockCommand],
+		Client: l[lockClient], ProcessStart: l[lockStart],
+	}
+	h.PID, _ = strconv.Atoi(l[lockPID])
+	h.Since, _ = time.Parse(time.RFC3339Nano, l[lockSince])
+	return h
+}
+
+// liveness tells whether the process of a holder still runs: known is false
+// when this client cannot tell (another machine, another PID namespace).
+type liveness func(h Holder) (alive, known bool)
+
+// lock is one attempt at taking the lock of a project.
+type lock struct {
+	c    lockEngine
+	me   Holder
+	wait time.Duration
+	// breakLock removes the lock of a holder that this client cannot prove
+	// to be running (--break-lock), once.
+	breakLock bool
+	alive     liveness
+	// log tells what the lock does besides taking it: waiting, freeing the
+	// lock of a dead holder, breaking one.
+	log io.Writer
+	// flag is the flag that breaks a lock, for the messages.
+	flag string
+}
+
+// acquire takes the lock of l.me.Project (SPEC §5): it creates the lock
+// container, and when the name is taken reads the holder from its labels.
+// A holder that provably died (same client, its process gone) has its lock
+// removed at once; with breakLock, so has a holder that this client cannot
+// check. Otherwise acquire tries again every 250 ms for up to l.wait, then
+// refuses (exit 3) naming the holder. A cancelled ctx returns ctx.Err().
+//
+// release, which may be called more than once, removes the lock container,
+// with a context of its own so that it works after ctx is cancelled.
+func (l *lock) acquire(ctx context.Context) (release func(), err error) {
+	name := LockPrefix + l.me.Project
+	deadline := time.Now().Add(l.wait)
 	var (
-		deadline = time.Now().Add(wait)
-		holder   *lockInfo // last holder read from the file
-		timer    *time.Timer
+		imported, waiting bool
+		broken            string // the lock container removed by breakLock
+		timer             *time.Timer
 	)
 	for {
-		err := flockRetry(f, syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			break
+		res, err := l.c.ContainerCreate(ctx, client.ContainerCreateOptions{
+			Name: name,
+			Config: &container.Config{
+				Image:  LockImage,
+				Cmd:    []string{lockImageFile},
+				Labels: l.me.labels(),
+			},
+			HostConfig: &container.HostConfig{NetworkMode: "none"},
+		})
+		switch {
+		case err == nil:
+			return l.releaseFunc(ctx, res.ID), nil
+		case ctx.Err() != nil:
+			// Interrupted during the create, which the engine may have
+			// done all the same: a lock of ours is removed.
+			l.removeIfMine(ctx, name)
+			return nil, ctx.Err()
+		case cerrdefs.IsNotFound(err) && !imported:
+			// No lock image yet on this engine: import it, once.
+			if err := importLockImage(ctx, l.c); err != nil {
+				return nil, err
+			}
+			imported = true
+			continue
+		case !cerrdefs.IsConflict(err):
+			return nil, fmt.Errorf("cannot take the lock of project %s (container %s): %w\nCheck that `docker create` works on this engine", l.me.Project, name, err)
 		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return nil, fmt.Errorf("cannot lock %s: %w\nCheck that the file system of %s supports file locks, or remove the file", path, err, dir)
+
+		got, err := l.c.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
+		switch {
+		case cerrdefs.IsNotFound(err):
+			continue // released in between
+		case err != nil:
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("cannot read the holder of the lock of project %s (container %s): %w", l.me.Project, name, err)
 		}
-		if h, ok := readLockInfo(f); ok {
-			holder = &h
+		var labels map[string]string
+		if got.Container.Config != nil {
+			labels = got.Container.Config.Labels
+		}
+		h := holderFromLabels(got.Container.ID, labels)
+		alive, known := l.alive(h)
+		switch {
+		case known && !alive:
+			fmt.Fprintf(l.log, "picatest: lock: freeing the lock of project %s held by %s: its process is gone\n", l.me.Project, describeHolder(h))
+			if err := l.remove(ctx, h.ID); err != nil {
+				return nil, err
+			}
+			continue
+		case l.breakLock && !known && broken == "":
+			fmt.Fprintf(l.log, "picatest: lock: breaking the lock of project %s held by %s (%s)\n", l.me.Project, describeHolder(h), l.flag)
+			if err := l.remove(ctx, h.ID); err != nil {
+				return nil, err
+			}
+			broken = h.ID
+			continue
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			f.Close()
-			return nil, exitcode.With(exitcode.Refused, lockedError(project, holder, me.Host))
+			return nil, exitcode.With(exitcode.Refused, l.lockedError(h, known))
+		}
+		if !waiting {
+			waiting = true
+			fmt.Fprintf(l.log, "picatest: lock: project %s is locked by %s: waiting up to %s\n", l.me.Project, describeHolder(h), l.wait)
 		}
 		d := min(lockRetry, left)
 		if timer == nil {
@@ -83,168 +225,229 @@ func acquireLock(ctx context.Context, dir, daemonID, project string, wait time.D
 		}
 		select {
 		case <-ctx.Done():
-			f.Close()
 			return nil, ctx.Err()
 		case <-timer.C:
 		}
 	}
-
-	if writable {
-		// Best effort: the lock works without it, only the message of a
-		// waiting up/down is poorer.
-		_ = writeLockInfo(f, me)
-	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			if writable {
-				_ = f.Truncate(0)
-			}
-			_ = flockRetry(f, syscall.LOCK_UN)
-			_ = f.Close()
-		})
-	}, nil
 }
 
-// flockRetry calls flock(2), retrying when interrupted by a signal.
-func flockRetry(f *os.File, how int) error {
-	for {
-		err := syscall.Flock(int(f.Fd()), how)
-		if !errors.Is(err, syscall.EINTR) {
-			return err
+// remove removes the lock container id; one already gone is no error.
+func (l *lock) remove(ctx context.Context, id string) error {
+	_, err := l.c.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-	}
-}
-
-// ensureLockDir creates dir, if missing, with mode 01777 (world-writable,
-// sticky) so that every user of the machine can lock in it.
-func ensureLockDir(dir string) error {
-	err := os.Mkdir(dir, 0o777)
-	if errors.Is(err, os.ErrNotExist) {
-		err = os.MkdirAll(dir, 0o777)
-	}
-	switch {
-	case err == nil:
-		// Mkdir is subject to the umask; Chmod is not.
-		if err := os.Chmod(dir, 0o777|os.ModeSticky); err != nil {
-			return fmt.Errorf("cannot make the lock directory %s shared: %w\nRun: chmod 1777 %s", dir, err, dir)
-		}
-		return nil
-	case errors.Is(err, os.ErrExist):
-		st, serr := os.Stat(dir)
-		if serr != nil {
-			return fmt.Errorf("cannot use the lock directory %s: %w", dir, serr)
-		}
-		if !st.IsDir() {
-			return fmt.Errorf("cannot use the lock directory %s: it is not a directory\nRemove it, or set PICATEST_LOCK_DIR to another directory", dir)
-		}
-		return nil
-	default:
-		return fmt.Errorf("cannot create the lock directory %s: %w\nCreate it with: mkdir -m 1777 %s", dir, err, dir)
-	}
-}
-
-// openLockFile opens (creating it mode 0666 if needed) the lock file at path.
-// A file created by another user without write permission for us is opened
-// read-only: flock works on it, only the holder cannot be written.
-func openLockFile(path string) (f *os.File, writable bool, err error) {
-	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o666)
-	if err == nil {
-		// The umask applies to OpenFile but not to Chmod. Only the owner can
-		// chmod: on someone else's file the error is expected.
-		if st, serr := f.Stat(); serr == nil && st.Mode().Perm() != 0o666 {
-			_ = f.Chmod(0o666)
-		}
-		return f, true, nil
-	}
-	if errors.Is(err, os.ErrPermission) {
-		if ro, rerr := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0); rerr == nil {
-			return ro, false, nil
-		}
-	}
-	return nil, false, fmt.Errorf("cannot open the lock file %s: %w\nAsk its owner to remove it or make it writable (chmod 666 %s)", path, err, path)
-}
-
-// lockPath is <dir>/<daemonID>-<project>.lock, both parts sanitised.
-func lockPath(dir, daemonID, project string) string {
-	return filepath.Join(dir, sanitizeLockName(daemonID)+"-"+sanitizeLockName(project)+".lock")
-}
-
-// sanitizeLockName keeps the ASCII letters, digits, '.', '_' and '-' of s
-// and replaces anything else (path separators, ':' of daemon IDs, spaces...)
-// by '_', so that the result is a single, portable file name component.
-func sanitizeLockName(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-', r == '.':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	out := strings.TrimLeft(b.String(), ".")
-	if out == "" {
-		return "_"
-	}
-	return out
-}
-
-// writeLockInfo replaces the content of f with info as JSON.
-func writeLockInfo(f *os.File, info lockInfo) error {
-	data, err := json.Marshal(info)
-	if err != nil {
-		return err
-	}
-	if err := f.Truncate(0); err != nil {
-		return err
-	}
-	if _, err := f.WriteAt(append(data, '\n'), 0); err != nil {
-		return err
+		return fmt.Errorf("cannot remove the lock container %s of project %s: %w\nRemove it by hand: docker rm -f %s", LockPrefix+l.me.Project, l.me.Project, err, LockPrefix+l.me.Project)
 	}
 	return nil
 }
 
-// readLockInfo reads the holder from f. ok is false when the file is empty
-// or being written.
-func readLockInfo(f *os.File) (info lockInfo, ok bool) {
-	data, err := io.ReadAll(io.NewSectionReader(f, 0, 1<<16))
-	if err != nil || len(data) == 0 {
-		return info, false
+// removeIfMine removes the lock container name if its labels are l.me's,
+// with a fresh context (ctx is cancelled); errors are ignored: the lock of
+// this process, once it has exited, is freed by the next up/down from this
+// machine.
+func (l *lock) removeIfMine(ctx context.Context, name string) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	got, err := l.c.ContainerInspect(rctx, name, client.ContainerInspectOptions{})
+	if err != nil || got.Container.Config == nil {
+		return
 	}
-	if err := json.Unmarshal(data, &info); err != nil {
-		return info, false
+	h := holderFromLabels(got.Container.ID, got.Container.Config.Labels)
+	if h.PID == l.me.PID && h.Host == l.me.Host && h.Client == l.me.Client && h.Since.Equal(l.me.Since) {
+		_ = l.remove(rctx, h.ID)
 	}
-	return info, true
+}
+
+// releaseFunc removes the lock container id, once, with a fresh context
+// (ctx may be cancelled by then: Ctrl-C). A failure is said on l.log: the
+// next up/down from this machine frees the lock of this dead process.
+func (l *lock) releaseFunc(ctx context.Context, id string) func() {
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+			defer cancel()
+			if err := l.remove(rctx, id); err != nil {
+				fmt.Fprintf(l.log, "picatest: warning: the lock of project %s was not released: %v\n", l.me.Project, err)
+			}
+		})
+	}
 }
 
 // lockedError is the refusal when the lock is still held after the wait.
-func lockedError(project string, holder *lockInfo, myHost string) error {
-	const next = "wait for it to finish, or check with `docker picatest status`"
-	if holder == nil {
-		return fmt.Errorf("project %s is locked by another docker picatest up/down; %s", project, next)
+// A holder that this client cannot check may be dead: the message says how
+// to break its lock.
+func (l *lock) lockedError(h Holder, known bool) error {
+	msg := "project " + l.me.Project + " is locked by " + describeHolder(h)
+	if !h.Since.IsZero() {
+		msg += fmt.Sprintf(" since %s (%s ago)", Time(h.Since), Ago(h.Since))
 	}
-	who := holder.User
+	msg += "; wait for it to finish, or check with `docker picatest status --all`"
+	if known {
+		if l.breakLock {
+			msg += fmt.Sprintf(" (%s breaks only the lock of a command that no longer runs, and this one runs on this machine)", l.flag)
+		}
+		return errors.New(msg)
+	}
+	return errors.New(msg + fmt.Sprintf("\nIf that command no longer runs (killed, its machine restarted or gone), the lock is stale: run this command again with %s to break it", l.flag))
+}
+
+// describeHolder is "alice (pid 42 on laptop, `docker picatest up`)", the
+// unknown parts left out.
+func describeHolder(h Holder) string {
+	who := h.User
 	if who == "" {
 		who = "an unknown user"
 	}
 	var details []string
-	if holder.PID > 0 {
-		pid := fmt.Sprintf("pid %d", holder.PID)
-		if holder.Host != "" && holder.Host != myHost {
-			pid += " on " + holder.Host
+	switch {
+	case h.PID > 0 && h.Host != "":
+		details = append(details, fmt.Sprintf("pid %d on %s", h.PID, h.Host))
+	case h.PID > 0:
+		details = append(details, fmt.Sprintf("pid %d", h.PID))
+	case h.Host != "":
+		details = append(details, "on "+h.Host)
+	}
+	if h.Command != "" {
+		details = append(details, "`"+h.Command+"`")
+	}
+	if len(details) == 0 {
+		return who
+	}
+	return who + " (" + strings.Join(details, ", ") + ")"
+}
+
+// Locks lists the held locks of the engine, by project.
+func Locks(ctx context.Context, c containerLister) ([]Holder, error) {
+	res, err := c.ContainerList(ctx, client.ContainerListOptions{
+		All:     true,
+		Filters: make(client.Filters).Add("label", LockLabel),
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
-		details = append(details, pid)
+		return nil, fmt.Errorf("cannot list the locks of the engine: %w\nCheck that `docker ps -a` works", err)
 	}
-	if holder.Command != "" {
-		details = append(details, "`"+holder.Command+"`")
+	locks := make([]Holder, 0, len(res.Items))
+	for _, ctr := range res.Items {
+		locks = append(locks, holderFromLabels(ctr.ID, ctr.Labels))
 	}
-	msg := "project " + project + " is locked by " + who
-	if len(details) > 0 {
-		msg += " (" + strings.Join(details, ", ") + ")"
+	sort.Slice(locks, func(i, j int) bool { return locks[i].Project < locks[j].Project })
+	return locks, nil
+}
+
+// lockImageFile is the one file of LockImage, and the command of its
+// containers, which are never started.
+const lockImageFile = "/picatest-lock"
+
+// importLockImage creates LockImage on the engine from a tar made here: a
+// one-file root file system (docker import), so nothing is pulled.
+func importLockImage(ctx context.Context, c lockEngine) error {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	content := []byte("docker picatest: the containers of this image are project locks, created and never started.\n")
+	if err := tw.WriteHeader(&tar.Header{Name: lockImageFile[1:], Mode: 0o644, Size: int64(len(content)), ModTime: time.Unix(0, 0)}); err != nil {
+		return err
 	}
-	if !holder.Since.IsZero() {
-		msg += fmt.Sprintf(" since %s (%s ago)", Time(holder.Since), Ago(holder.Since))
+	if _, err := tw.Write(content); err != nil {
+		return err
 	}
-	return errors.New(msg + "; " + next)
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	repo, tag, _ := strings.Cut(LockImage, ":")
+	rc, err := c.ImageImport(ctx, client.ImageImportSource{Source: &buf, SourceName: "-"}, repo, client.ImageImportOptions{
+		Tag:     tag,
+		Message: "docker picatest lock image",
+		Changes: []string{`CMD ["` + lockImageFile + `"]`, "LABEL " + LockLabel + "-image=true"},
+	})
+	if err == nil {
+		err = importError(rc)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("cannot create the lock image %s (docker import of a one-file image): %w\nCheck that `docker import` works on this engine", LockImage, err)
+	}
+	return nil
+}
+
+// importError reads the JSON messages of an image import to their end and
+// returns the error one of them reports.
+func importError(rc io.ReadCloser) error {
+	defer rc.Close()
+	dec := json.NewDecoder(rc)
+	for {
+		var m struct {
+			Error string `json:"error"`
+		}
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		if m.Error != "" {
+			return errors.New(m.Error)
+		}
+	}
+}
+
+// processAlive is the liveness of a holder on Linux: the holder's process
+// can be checked only from a client of the same kernel boot, PID namespace
+// and host name; it is alive when its pid runs and started when the holder
+// says (a reused pid is another process).
+func processAlive(me Holder) liveness {
+	return func(h Holder) (alive, known bool) {
+		if h.Client == "" || h.Client != me.Client || h.Host != me.Host || h.PID <= 0 {
+			return false, false
+		}
+		start, ok := processStart(h.PID)
+		if !ok {
+			return false, true
+		}
+		return start == "" || h.ProcessStart == "" || start == h.ProcessStart, true
+	}
+}
+
+// clientID is the boot ID and the PID namespace of this process's kernel,
+// "" when they cannot be read (not Linux).
+func clientID() string {
+	boot, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	ns, err := os.Readlink("/proc/self/ns/pid")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(boot)) + "/" + ns
+}
+
+// processStart is the start time of process pid (field 22 of
+// /proc/<pid>/stat, clock ticks after boot), "" when unreadable; ok is
+// false when the process does not exist or is a zombie (it has exited).
+func processStart(pid int) (start string, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return "", false
+	}
+	// The command name, in parentheses, may hold spaces: fields count from
+	// after its last ')'.
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+1:]
+	}
+	fields := strings.Fields(s)
+	if len(fields) > 0 && (fields[0] == "Z" || fields[0] == "X") {
+		return "", false
+	}
+	if len(fields) < 20 {
+		return "", true
+	}
+	return fields[19], true
 }

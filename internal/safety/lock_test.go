@@ -1,202 +1,435 @@
 package safety
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 )
 
-// lockHelperEnv, set to a lock directory, makes TestLockHelperProcess take
-// the lock of project "pad" on daemon "daemon-1" there and sleep.
-const lockHelperEnv = "PICATEST_TEST_LOCK_HELPER_DIR"
+// fakeLockEngine keeps containers by name, as the engine does: a second
+// create of a name is a conflict, a create from a missing image not found.
+type fakeLockEngine struct {
+	mu         sync.Mutex
+	containers map[string]container.Summary // by name
+	image      bool
+	imports    int
+	nextID     int
+	removed    []string
+	removeErr  error
+	// onInspect runs before each inspect (the holder goes away...),
+	// afterRemove after each remove (someone else takes the lock...).
+	onInspect, afterRemove func(f *fakeLockEngine)
+}
 
-func testHolder(user string) lockInfo {
-	return lockInfo{User: user, PID: 4242, Host: "host-a", Command: "docker picatest up", Since: time.Now().Add(-90 * time.Second)}
+func newFakeLockEngine() *fakeLockEngine {
+	return &fakeLockEngine{containers: map[string]container.Summary{}}
+}
+
+func (f *fakeLockEngine) ContainerCreate(ctx context.Context, o client.ContainerCreateOptions) (client.ContainerCreateResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return client.ContainerCreateResult{}, err
+	}
+	if o.Config.Image != LockImage || len(o.Config.Cmd) == 0 {
+		return client.ContainerCreateResult{}, fmt.Errorf("unexpected config %+v", o.Config)
+	}
+	if _, ok := f.containers[o.Name]; ok {
+		return client.ContainerCreateResult{}, fmt.Errorf("Conflict. The container name %q is already in use: %w", o.Name, cerrdefs.ErrConflict)
+	}
+	if !f.image {
+		return client.ContainerCreateResult{}, fmt.Errorf("No such image: %s: %w", LockImage, cerrdefs.ErrNotFound)
+	}
+	f.nextID++
+	id := fmt.Sprintf("id%d", f.nextID)
+	f.containers[o.Name] = container.Summary{ID: id, Names: []string{"/" + o.Name}, Labels: o.Config.Labels}
+	return client.ContainerCreateResult{ID: id}, nil
+}
+
+func (f *fakeLockEngine) ContainerInspect(_ context.Context, name string, _ client.ContainerInspectOptions) (client.ContainerInspectResult, error) {
+	if f.onInspect != nil {
+		f.onInspect(f)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.containers[name]
+	if !ok {
+		return client.ContainerInspectResult{}, fmt.Errorf("No such container: %s: %w", name, cerrdefs.ErrNotFound)
+	}
+	return client.ContainerInspectResult{Container: container.InspectResponse{ID: c.ID, Config: &container.Config{Labels: c.Labels}}}, nil
+}
+
+func (f *fakeLockEngine) ContainerRemove(_ context.Context, id string, _ client.ContainerRemoveOptions) (client.ContainerRemoveResult, error) {
+	if f.afterRemove != nil {
+		defer f.afterRemove(f)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.removeErr != nil {
+		return client.ContainerRemoveResult{}, f.removeErr
+	}
+	for name, c := range f.containers {
+		if c.ID == id {
+			delete(f.containers, name)
+			f.removed = append(f.removed, id)
+			return client.ContainerRemoveResult{}, nil
+		}
+	}
+	return client.ContainerRemoveResult{}, fmt.Errorf("No such container: %s: %w", id, cerrdefs.ErrNotFound)
+}
+
+func (f *fakeLockEngine) ImageImport(_ context.Context, src client.ImageImportSource, ref string, o client.ImageImportOptions) (client.ImageImportResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ref+":"+o.Tag != LockImage || src.SourceName != "-" {
+		return nil, fmt.Errorf("unexpected import of %s:%s from %q", ref, o.Tag, src.SourceName)
+	}
+	if _, err := io.ReadAll(src.Source); err != nil {
+		return nil, err
+	}
+	f.image = true
+	f.imports++
+	return io.NopCloser(strings.NewReader(`{"status":"sha256:0123"}` + "\n")), nil
+}
+
+func (f *fakeLockEngine) ContainerList(_ context.Context, o client.ContainerListOptions) (client.ContainerListResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var res client.ContainerListResult
+	for _, c := range f.containers {
+		if _, ok := c.Labels[LockLabel]; ok {
+			res.Items = append(res.Items, c)
+		}
+	}
+	return res, nil
+}
+
+// holdAs puts the lock of project in the fake as held by h.
+func (f *fakeLockEngine) holdAs(h Holder) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextID++
+	f.containers[LockPrefix+h.Project] = container.Summary{ID: fmt.Sprintf("held%d", f.nextID), Labels: h.labels()}
+}
+
+func (f *fakeLockEngine) held(project string) (Holder, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.containers[LockPrefix+project]
+	return holderFromLabels(c.ID, c.Labels), ok
+}
+
+// testHolder is a holder of project pad on host-a.
+func testHolder(user string) Holder {
+	return Holder{Project: "pad", User: user, PID: 4242, Host: "host-a", Command: "docker picatest up",
+		Since: time.Now().Add(-90 * time.Second), Client: "boot-a/pid:[1]", ProcessStart: "100"}
+}
+
+// testLock is the lock of me, whose holders are alive unless dead names
+// them (by user), and unknown when on another host.
+func testLock(f *fakeLockEngine, me Holder, wait time.Duration, dead ...string) (*lock, *bytes.Buffer) {
+	var log bytes.Buffer
+	return &lock{c: f, me: me, wait: wait, log: &log, flag: BreakLockFlag, alive: func(h Holder) (bool, bool) {
+		if h.Host != me.Host {
+			return false, false
+		}
+		for _, d := range dead {
+			if h.User == d {
+				return false, true
+			}
+		}
+		return true, true
+	}}, &log
 }
 
 func TestLockSecondWaitsThenReportsTheHolder(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "locks")
+	f := newFakeLockEngine()
 	ctx := context.Background()
-
-	release, err := acquireLock(ctx, dir, "daemon-1", "pad", time.Second, testHolder("alice"))
+	alice := testHolder("alice")
+	l, _ := testLock(f, alice, 0)
+	release, err := l.acquire(ctx)
 	assert.NilError(t, err)
+	assert.Check(t, is.Equal(f.imports, 1), "the lock image is imported on first use")
+	got, ok := f.held("pad")
+	assert.Assert(t, ok)
+	assert.Check(t, got.Since.Equal(alice.Since), "since %s, want %s", got.Since, alice.Since)
+	got.ID, got.Since = "", alice.Since
+	assert.Check(t, is.DeepEqual(got, alice))
 
+	bob := testHolder("bob")
+	l2, log := testLock(f, bob, 300*time.Millisecond)
 	start := time.Now()
-	_, err = acquireLock(ctx, dir, "daemon-1", "pad", 300*time.Millisecond, testHolder("bob"))
+	_, err = l2.acquire(ctx)
 	elapsed := time.Since(start)
 	assert.Equal(t, exitcode.Of(err), exitcode.Refused)
-	assert.Assert(t, elapsed >= 300*time.Millisecond, "gave up after %s", elapsed)
-	assert.Assert(t, elapsed < 3*time.Second, "gave up after %s", elapsed)
+	assert.Check(t, elapsed >= 300*time.Millisecond, "gave up after %s", elapsed)
 	msg := err.Error()
-	for _, want := range []string{"project pad is locked by alice", "(pid 4242, `docker picatest up`)", " since ", "(1m30s ago)", "wait for it to finish, or check with `docker picatest status`"} {
+	for _, want := range []string{"project pad is locked by alice", "(pid 4242 on host-a, `docker picatest up`)", " since ", "(1m30s ago)", "wait for it to finish, or check with `docker picatest status --all`"} {
 		assert.Check(t, is.Contains(msg, want))
 	}
-	assert.Check(t, !strings.Contains(msg, "host-a"), "same host need not be named: %s", msg)
+	assert.Check(t, !strings.Contains(msg, "--break-lock"), "a live holder's lock is not to be broken: %s", msg)
+	assert.Check(t, is.Equal(log.String(), "picatest: lock: project pad is locked by alice (pid 4242 on host-a, `docker picatest up`): waiting up to 300ms\n"))
 
-	// Another project, or the same project on another daemon, is not locked.
-	r2, err := acquireLock(ctx, dir, "daemon-1", "wiki", 0, testHolder("bob"))
-	assert.NilError(t, err)
-	r2()
-	r3, err := acquireLock(ctx, dir, "daemon-2", "pad", 0, testHolder("bob"))
+	// Another project is not locked.
+	wiki := bob
+	wiki.Project = "wiki"
+	l3, _ := testLock(f, wiki, 0)
+	r3, err := l3.acquire(ctx)
 	assert.NilError(t, err)
 	r3()
 
 	release()
 	release() // idempotent
-	r4, err := acquireLock(ctx, dir, "daemon-1", "pad", 0, testHolder("bob"))
+	_, ok = f.held("pad")
+	assert.Check(t, !ok, "released")
+	r4, err := l2.acquire(ctx)
 	assert.NilError(t, err)
-	defer r4()
+	r4()
+	assert.Check(t, is.Equal(f.imports, 1), "the lock image is reused")
 }
 
-func TestLockFileIsSharedAndHoldsTheHolder(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "locks")
-	me := testHolder("alice")
-	release, err := acquireLock(context.Background(), dir, "daemon-1", "pad", 0, me)
+func TestLockWaitsUntilReleased(t *testing.T) {
+	f := newFakeLockEngine()
+	f.image = true
+	f.holdAs(testHolder("alice"))
+	inspects := 0
+	f.onInspect = func(f *fakeLockEngine) {
+		inspects++
+		if inspects == 3 {
+			f.mu.Lock()
+			delete(f.containers, LockPrefix+"pad")
+			f.mu.Unlock()
+		}
+	}
+	l, _ := testLock(f, testHolder("bob"), 10*time.Second)
+	release, err := l.acquire(context.Background())
 	assert.NilError(t, err)
+	defer release()
+	h, _ := f.held("pad")
+	assert.Check(t, is.Equal(h.User, "bob"))
+}
 
-	st, err := os.Stat(dir)
+func TestLockDeadHolderIsFreed(t *testing.T) {
+	f := newFakeLockEngine()
+	f.image = true
+	f.holdAs(testHolder("alice"))
+	l, log := testLock(f, testHolder("bob"), 0, "alice")
+	release, err := l.acquire(context.Background())
 	assert.NilError(t, err)
-	assert.Check(t, is.Equal(st.Mode()&(os.ModePerm|os.ModeSticky), 0o777|os.ModeSticky))
+	defer release()
+	h, _ := f.held("pad")
+	assert.Check(t, is.Equal(h.User, "bob"))
+	assert.Check(t, is.Equal(log.String(), "picatest: lock: freeing the lock of project pad held by alice (pid 4242 on host-a, `docker picatest up`): its process is gone\n"))
+}
 
-	path := filepath.Join(dir, "daemon-1-pad.lock")
-	st, err = os.Stat(path)
+func TestLockOtherHostIsStale(t *testing.T) {
+	f := newFakeLockEngine()
+	f.image = true
+	laptop := testHolder("alice")
+	laptop.Host = "laptop"
+	f.holdAs(laptop)
+
+	l, _ := testLock(f, testHolder("bob"), 0)
+	_, err := l.acquire(context.Background())
+	assert.Equal(t, exitcode.Of(err), exitcode.Refused)
+	assert.Check(t, is.Contains(err.Error(), "project pad is locked by alice (pid 4242 on laptop, `docker picatest up`) since "))
+	assert.Check(t, is.Contains(err.Error(), "the lock is stale: run this command again with --break-lock to break it"))
+
+	l.breakLock = true
+	var log bytes.Buffer
+	l.log = &log
+	release, err := l.acquire(context.Background())
 	assert.NilError(t, err)
-	assert.Check(t, is.Equal(st.Mode().Perm(), os.FileMode(0o666)))
+	defer release()
+	h, _ := f.held("pad")
+	assert.Check(t, is.Equal(h.User, "bob"))
+	assert.Check(t, is.Equal(log.String(), "picatest: lock: breaking the lock of project pad held by alice (pid 4242 on laptop, `docker picatest up`) (--break-lock)\n"))
+}
 
-	f, err := os.Open(path)
-	assert.NilError(t, err)
-	defer f.Close()
-	got, ok := readLockInfo(f)
-	assert.Assert(t, ok)
-	assert.Check(t, is.Equal(got.User, "alice"))
-	assert.Check(t, is.Equal(got.PID, 4242))
-	assert.Check(t, is.Equal(got.Host, "host-a"))
-	assert.Check(t, is.Equal(got.Command, "docker picatest up"))
-	assert.Check(t, got.Since.Equal(me.Since))
+func TestLockBreakOnlyOnce(t *testing.T) {
+	// The lock is broken, then someone else takes it first: theirs is not
+	// broken too.
+	f := newFakeLockEngine()
+	f.image = true
+	laptop := testHolder("alice")
+	laptop.Host = "laptop"
+	f.holdAs(laptop)
+	carol := laptop
+	carol.User = "carol"
+	f.afterRemove = func(f *fakeLockEngine) {
+		f.afterRemove = nil
+		f.holdAs(carol)
+	}
+	l, _ := testLock(f, testHolder("bob"), 300*time.Millisecond)
+	l.breakLock = true
+	_, err := l.acquire(context.Background())
+	assert.Equal(t, exitcode.Of(err), exitcode.Refused)
+	assert.Check(t, is.Contains(err.Error(), "locked by carol"))
+	assert.Check(t, is.Len(f.removed, 1))
+}
 
-	release()
-	_, ok = readLockInfo(f)
-	assert.Check(t, !ok, "holder left in the file after release")
+func TestLockBreakDoesNotBreakALiveHolder(t *testing.T) {
+	f := newFakeLockEngine()
+	f.image = true
+	f.holdAs(testHolder("alice"))
+	l, _ := testLock(f, testHolder("bob"), 0)
+	l.breakLock = true
+	_, err := l.acquire(context.Background())
+	assert.Equal(t, exitcode.Of(err), exitcode.Refused)
+	assert.Check(t, is.Contains(err.Error(), "--break-lock breaks only the lock of a command that no longer runs"))
+	assert.Check(t, is.Len(f.removed, 0))
 }
 
 func TestLockContextCancelWhileWaiting(t *testing.T) {
-	dir := t.TempDir()
-	release, err := acquireLock(context.Background(), dir, "d", "pad", 0, testHolder("alice"))
-	assert.NilError(t, err)
-	defer release()
-
+	f := newFakeLockEngine()
+	f.image = true
+	f.holdAs(testHolder("alice"))
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(200*time.Millisecond, cancel)
+	l, _ := testLock(f, testHolder("bob"), 10*time.Second)
 	start := time.Now()
-	_, err = acquireLock(ctx, dir, "d", "pad", 10*time.Second, testHolder("bob"))
+	_, err := l.acquire(ctx)
 	assert.Check(t, errors.Is(err, context.Canceled), "got %v", err)
 	assert.Check(t, time.Since(start) < 5*time.Second)
 }
 
-func TestLockReleasedWhenTheHolderDies(t *testing.T) {
-	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLockHelperProcess$")
-	cmd.Env = append(os.Environ(), lockHelperEnv+"="+dir)
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
+func TestLockReleaseAfterCancel(t *testing.T) {
+	// Ctrl-C cancels the command's context: the release still removes the
+	// lock container.
+	f := newFakeLockEngine()
+	ctx, cancel := context.WithCancel(context.Background())
+	l, _ := testLock(f, testHolder("alice"), 0)
+	release, err := l.acquire(ctx)
 	assert.NilError(t, err)
-	assert.NilError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-
-	locked := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if sc.Text() == "locked" {
-				locked <- nil
-				return
-			}
-		}
-		locked <- fmt.Errorf("helper ended without taking the lock: %v", sc.Err())
-	}()
-	select {
-	case err := <-locked:
-		assert.NilError(t, err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("helper did not take the lock in time")
-	}
-
-	_, err = acquireLock(context.Background(), dir, "daemon-1", "pad", 200*time.Millisecond, testHolder("alice"))
-	assert.Equal(t, exitcode.Of(err), exitcode.Refused)
-	assert.Check(t, is.Contains(err.Error(), "locked by helper (pid "+strconv.Itoa(cmd.Process.Pid)+", `docker picatest down`)"))
-
-	assert.NilError(t, cmd.Process.Signal(os.Kill)) // kill -9
-	_ = cmd.Wait()
-
-	release, err := acquireLock(context.Background(), dir, "daemon-1", "pad", 2*time.Second, testHolder("alice"))
-	assert.NilError(t, err)
+	cancel()
 	release()
+	_, ok := f.held("pad")
+	assert.Check(t, !ok, "released after the context was cancelled")
 }
 
-// TestLockHelperProcess is not a test: run by TestLockReleasedWhenTheHolderDies
-// as a child process, it takes a lock and sleeps until killed.
-func TestLockHelperProcess(t *testing.T) {
-	dir := os.Getenv(lockHelperEnv)
-	if dir == "" {
-		t.Skip("helper process of TestLockReleasedWhenTheHolderDies")
-	}
-	_, err := acquireLock(context.Background(), dir, "daemon-1", "pad", 0, lockInfo{
-		User: "helper", PID: os.Getpid(), Command: "docker picatest down", Since: time.Now(),
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	fmt.Println("locked")
-	time.Sleep(time.Minute)
-	os.Exit(0)
-}
-
-func TestLockWithoutHolderInfo(t *testing.T) {
-	dir := t.TempDir()
-	release, err := acquireLock(context.Background(), dir, "d", "pad", 0, lockInfo{})
+func TestLockReleaseFailureIsSaid(t *testing.T) {
+	f := newFakeLockEngine()
+	l, log := testLock(f, testHolder("alice"), 0)
+	release, err := l.acquire(context.Background())
 	assert.NilError(t, err)
-	defer release()
-	// Simulate a holder that has not written itself yet.
-	assert.NilError(t, os.Truncate(filepath.Join(dir, "d-pad.lock"), 0))
-	_, err = acquireLock(context.Background(), dir, "d", "pad", 0, lockInfo{})
-	assert.Equal(t, exitcode.Of(err), exitcode.Refused)
-	assert.Check(t, is.Contains(err.Error(), "project pad is locked by another docker picatest up/down; wait for it to finish"))
+	f.removeErr = errors.New("connection refused")
+	release()
+	assert.Check(t, is.Contains(log.String(), "picatest: warning: the lock of project pad was not released: cannot remove the lock container picatest-lock-pad"))
+	assert.Check(t, is.Contains(log.String(), "docker rm -f picatest-lock-pad"))
 }
 
-func TestLockPathIsSanitized(t *testing.T) {
-	for _, tc := range []struct{ daemon, project, want string }{
-		{"daemon-1", "pad", "daemon-1-pad.lock"},
-		{"ABCD:EFGH:IJKL", "my_pad", "ABCD_EFGH_IJKL-my_pad.lock"},
-		{"../..", "../etc/passwd", "_..-_etc_passwd.lock"},
-		{"", "", "_-_.lock"},
-		{"a b/c", "é", "a_b_c-_.lock"},
+func TestLockOtherErrors(t *testing.T) {
+	f := &failingCreate{fakeLockEngine: newFakeLockEngine(), err: errors.New("permission denied")}
+	l, _ := testLock(f.fakeLockEngine, testHolder("alice"), 0)
+	l.c = f
+	_, err := l.acquire(context.Background())
+	assert.ErrorContains(t, err, "cannot take the lock of project pad (container picatest-lock-pad): permission denied")
+	assert.Check(t, is.Contains(err.Error(), "Check that `docker create` works"))
+}
+
+func TestLockCancelledDuringCreate(t *testing.T) {
+	// The engine creates the lock, but the client is interrupted before
+	// the answer: the lock is removed all the same.
+	f := newFakeLockEngine()
+	f.image = true
+	ctx, cancel := context.WithCancel(context.Background())
+	l, _ := testLock(f, testHolder("alice"), 0)
+	l.c = &cancelledCreate{fakeLockEngine: f, cancel: cancel}
+	_, err := l.acquire(ctx)
+	assert.Check(t, errors.Is(err, context.Canceled), "got %v", err)
+	_, held := f.held("pad")
+	assert.Check(t, !held, "the lock created during the interrupted create is removed")
+
+	// Someone else's lock is left alone.
+	f.holdAs(testHolder("bob"))
+	ctx, cancel = context.WithCancel(context.Background())
+	l.c = &cancelledCreate{fakeLockEngine: f, cancel: cancel}
+	_, err = l.acquire(ctx)
+	assert.Check(t, errors.Is(err, context.Canceled), "got %v", err)
+	h, held := f.held("pad")
+	assert.Check(t, held && h.User == "bob", "bob's lock is kept")
+}
+
+// cancelledCreate creates the container, then cancels the context and
+// fails as an interrupted request does.
+type cancelledCreate struct {
+	*fakeLockEngine
+	cancel context.CancelFunc
+}
+
+func (c *cancelledCreate) ContainerCreate(ctx context.Context, o client.ContainerCreateOptions) (client.ContainerCreateResult, error) {
+	_, _ = c.fakeLockEngine.ContainerCreate(ctx, o)
+	c.cancel()
+	return client.ContainerCreateResult{}, context.Canceled
+}
+
+type failingCreate struct {
+	*fakeLockEngine
+	err error
+}
+
+func (f *failingCreate) ContainerCreate(context.Context, client.ContainerCreateOptions) (client.ContainerCreateResult, error) {
+	return client.ContainerCreateResult{}, f.err
+}
+
+func TestLocks(t *testing.T) {
+	f := newFakeLockEngine()
+	f.image = true
+	wiki := testHolder("bob")
+	wiki.Project = "wiki"
+	f.holdAs(wiki)
+	f.holdAs(testHolder("alice"))
+	locks, err := Locks(context.Background(), f)
+	assert.NilError(t, err)
+	assert.Assert(t, is.Len(locks, 2))
+	assert.Check(t, is.Equal(locks[0].Project, "pad"))
+	assert.Check(t, is.Equal(locks[0].User, "alice"))
+	assert.Check(t, is.Equal(locks[1].Project, "wiki"))
+	assert.Check(t, is.Equal(locks[1].PID, 4242))
+}
+
+func TestProcessAlive(t *testing.T) {
+	me := Holder{Host: "h", Client: clientID(), PID: os.Getpid()}
+	me.ProcessStart, _ = processStart(me.PID)
+	if me.Client == "" {
+		t.Skip("needs /proc (Linux)")
+	}
+	alive := processAlive(me)
+	for _, tc := range []struct {
+		name         string
+		h            Holder
+		alive, known bool
+	}{
+		{"myself", me, true, true},
+		{"another host", Holder{Host: "other", Client: me.Client, PID: me.PID, ProcessStart: me.ProcessStart}, false, false},
+		{"another kernel", Holder{Host: "h", Client: "other-boot/pid:[1]", PID: me.PID}, false, false},
+		{"no client id", Holder{Host: "h", PID: me.PID}, false, false},
+		{"pid gone", Holder{Host: "h", Client: me.Client, PID: 1 << 30}, false, true},
+		{"pid reused", Holder{Host: "h", Client: me.Client, PID: me.PID, ProcessStart: "1"}, false, true},
 	} {
-		got := lockPath("/locks", tc.daemon, tc.project)
-		assert.Check(t, is.Equal(got, "/locks/"+tc.want), "daemon %q project %q", tc.daemon, tc.project)
-		assert.Check(t, is.Equal(filepath.Dir(got), "/locks"))
+		a, k := alive(tc.h)
+		assert.Check(t, is.Equal(a, tc.alive), tc.name)
+		assert.Check(t, is.Equal(k, tc.known), tc.name)
 	}
 }
 
-func TestLockDirIsNotADirectory(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "file")
-	assert.NilError(t, os.WriteFile(file, nil, 0o644))
-	_, err := acquireLock(context.Background(), file, "d", "pad", 0, lockInfo{})
-	assert.ErrorContains(t, err, "not a directory")
+func TestImportLockImageError(t *testing.T) {
+	err := importError(io.NopCloser(strings.NewReader(`{"status":"x"}` + "\n" + `{"error":"no space left on device"}`)))
+	assert.ErrorContains(t, err, "no space left on device")
+	assert.NilError(t, importError(io.NopCloser(strings.NewReader(`{"status":"sha256:1"}`))))
 }
