@@ -77,3 +77,30 @@ func requireTraefikV2(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	assert.NilError(t, err, "testdata/traefik/start.sh (v2 rule syntax): %s", out)
 }
+
+// A third real Traefik, with its API (--api.insecure=true on the traefik
+// entrypoint, published as start.sh's "ping" port): web on 18280,
+// websecure on 18643, API on 18282. It watches the same containers as the
+// default one.
+const (
+	traefikAPIName = "picatest-traefik-api"
+	traefikAPIHTTP = "127.0.0.1:18280"
+	traefikAPIAddr = "127.0.0.1:18282"
+)
+
+// requireTraefikAPI starts the Traefik with its API for the test (anew)
+// and removes it when the test ends. The default Traefik is left alone.
+func requireTraefikAPI(t *testing.T) {
+	t.Helper()
+	requireTraefik(t) // the image, and the network proxy
+	rm := func() { _ = exec.Command("docker", "rm", "-f", traefikAPIName).Run() }
+	rm()
+	t.Cleanup(rm)
+	cmd := exec.Command("../testdata/traefik/start.sh")
+	cmd.Env = append(os.Environ(),
+		"PICATEST_TRAEFIK_NAME="+traefikAPIName,
+		"PICATEST_TRAEFIK_HTTP=18280", "PICATEST_TRAEFIK_HTTPS=18643", "PICATEST_TRAEFIK_PING=18282",
+		"PICATEST_TRAEFIK_ARGS=--api.insecure=true")
+	out, err := cmd.CombinedOutput()
+	assert.NilError(t, err, "testdata/traefik/start.sh (with the API): %s", out)
+}
