@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client/pkg/versions"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
@@ -92,4 +93,25 @@ func FeatureError(p *types.Project, version, pinned string) error {
 		next = fmt.Sprintf("Unset DOCKER_API_VERSION (%s), or upgrade %s", pinned, upgrade)
 	}
 	return exitcode.With(exitcode.Failed, fmt.Errorf("the Docker engine speaks API %s, too old for the project; nothing was created:\n  %s\n%s", version, strings.Join(uses, "\n  "), next))
+}
+
+// SummaryHealth is the health of a listed container: Summary.Health on
+// recent engines, else the "(healthy)" of its Status (API 1.41); "" when
+// it has no health check.
+func SummaryHealth(s container.Summary) string {
+	if s.Health != nil {
+		if s.Health.Status == container.NoHealthcheck {
+			return ""
+		}
+		return string(s.Health.Status)
+	}
+	switch {
+	case strings.Contains(s.Status, "(healthy)"):
+		return "healthy"
+	case strings.Contains(s.Status, "(unhealthy)"):
+		return "unhealthy"
+	case strings.Contains(s.Status, "(health: starting)"):
+		return "starting"
+	}
+	return ""
 }

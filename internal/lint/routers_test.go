@@ -22,7 +22,7 @@ const routed = `services:
 
 func TestRouting(t *testing.T) {
 	cases := []struct {
-		name, keys, labels string // more keys and labels of service pad
+		name, keys, labels string   // more keys and labels of service pad
 		want               []string // rule: message
 	}{
 		{name: "one port, nothing to say", keys: "    expose: [\"8080\"]\n"},

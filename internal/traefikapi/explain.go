@@ -64,6 +64,9 @@ const (
 	// CauseWrongPort: the load balancer sends to a port the container does
 	// not expose.
 	CauseWrongPort = "wrong-port"
+	// CauseRuleUnmatched: the router is enabled but its rule asks for what
+	// the check does not send (ClientIP, Method, Query, a negation).
+	CauseRuleUnmatched = "rule-not-matched"
 	// CauseAppAnswer: Traefik routed the request: the answer is the app's.
 	CauseAppAnswer = "app-answer"
 	// CauseUnexplained: Traefik has no router and the engine shows no
@@ -143,7 +146,7 @@ func (s *Snapshot) entryPoint(f *Facts, proxyPort string) *EntryPoint {
 // an app's are byte-identical: with Routes true, a 404 is the app's.
 func Routes(c Check, s *Snapshot, f *Facts) bool {
 	r := s.Router(c.Router)
-	if r == nil || r.Status != "enabled" || len(r.Errors) > 0 || strings.TrimSpace(r.Rule) != strings.TrimSpace(c.Rule) {
+	if r == nil || r.Status != "enabled" || len(r.Errors) > 0 || strings.TrimSpace(r.Rule) != strings.TrimSpace(c.Rule) || unsent(r.Rule) != "" {
 		return false
 	}
 	ep := s.entryPoint(f, c.ProxyPort)
@@ -207,6 +210,10 @@ func Explain(c Check, s *Snapshot, f *Facts) (Explanation, bool) {
 	}
 	switch c.Kind {
 	case "no-router":
+		if m := unsent(r.Rule); m != "" {
+			return Explanation{Cause: CauseRuleUnmatched, Label: prefix + ".rule",
+				Text: fmt.Sprintf("Traefik's router %s is enabled on %s, but its rule %s asks for %s, which the check does not send: this 404 is Traefik's own", r.Name, strings.Join(eps, ", "), r.Rule, m)}, true
+		}
 		return Explanation{Cause: CauseAppAnswer,
 			Text: fmt.Sprintf("Traefik's router %s is enabled on %s and routes the request: this 404 is the app's own answer (the same body as Traefik's)", r.Name, strings.Join(eps, ", "))}, true
 	case "no-healthy-server", "app-error":
@@ -327,6 +334,22 @@ func explainNoRouter(c Check, s *Snapshot, f *Facts) Explanation {
 		}
 	}
 	return Explanation{Cause: CauseUnexplained, Text: text}
+}
+
+// unsent names the matchers of a rule the smoke checks do not satisfy
+// (ClientIP, Method, Query, a negation), "" when none.
+func unsent(rule string) string {
+	l := strings.ToLower(rule)
+	var out []string
+	for _, m := range []string{"ClientIP", "Method", "Query"} {
+		if strings.Contains(l, strings.ToLower(m)) {
+			out = append(out, m)
+		}
+	}
+	if strings.Contains(strings.NewReplacer("!=", "").Replace(l), "!") {
+		out = append(out, "a negation (!)")
+	}
+	return strings.Join(out, ", ")
 }
 
 // errorLabel is the label a router error comes from, by the words of

@@ -10,6 +10,8 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
+
+	"github.com/picasoft/docker-picatest/internal/engine"
 )
 
 // Engine is the part of the moby client that Gather uses.
@@ -79,7 +81,7 @@ func Gather(ctx context.Context, e Engine, project, apiPort, proxyPort string) (
 }
 
 func fromSummary(s container.Summary) Container {
-	c := Container{State: string(s.State), Labels: s.Labels, Health: summaryHealth(s),
+	c := Container{State: string(s.State), Labels: s.Labels, Health: engine.SummaryHealth(s),
 		Project: s.Labels[labelProject], Service: s.Labels[labelService]}
 	if len(s.Names) > 0 {
 		c.Name = strings.TrimPrefix(s.Names[0], "/")
@@ -113,26 +115,6 @@ func fromSummary(s container.Summary) Container {
 	}
 	sort.Strings(c.Exposed)
 	return c
-}
-
-// summaryHealth is the health of a listed container: Summary.Health on
-// recent engines, else the "(healthy)" of its Status (API 1.41).
-func summaryHealth(s container.Summary) string {
-	if s.Health != nil {
-		if s.Health.Status == container.NoHealthcheck {
-			return ""
-		}
-		return string(s.Health.Status)
-	}
-	switch {
-	case strings.Contains(s.Status, "(healthy)"):
-		return "healthy"
-	case strings.Contains(s.Status, "(unhealthy)"):
-		return "unhealthy"
-	case strings.Contains(s.Status, "(health: starting)"):
-		return "starting"
-	}
-	return ""
 }
 
 // ServiceContainers are the containers of a service of the project.
