@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,6 +86,28 @@ func TestSmokeExplained(t *testing.T) {
 		return poll.Success()
 	}, poll.WithTimeout(30*time.Second), poll.WithDelay(200*time.Millisecond))
 
+	// Traefik drops the unhealthy container when its provider sees the
+	// health event, and marks the server of "down" DOWN after its first
+	// health check: a moment later.
+	for host, status := range map[string]int{"why-unhealthy.test.picasoft.net": http.StatusNotFound, "why-down.test.picasoft.net": http.StatusServiceUnavailable} {
+		poll.WaitOn(t, func(poll.LogT) poll.Result {
+			req, err := http.NewRequest(http.MethodGet, "http://"+traefikAPIHTTP+"/", nil)
+			if err != nil {
+				return poll.Error(err)
+			}
+			req.Host = host
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return poll.Continue("GET %s through Traefik: %v", host, err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != status {
+				return poll.Continue("%s: %d, waiting for %d", host, resp.StatusCode, status)
+			}
+			return poll.Success()
+		}, poll.WithTimeout(30*time.Second), poll.WithDelay(200*time.Millisecond))
+	}
+
 	url := func(name string) string { return "http://why-" + name + ".test.picasoft.net/" }
 	want := map[string]explained{
 		url("web"):                              {result: "ok 200"},
@@ -92,11 +115,11 @@ func TestSmokeExplained(t *testing.T) {
 		url("stopped"):                          {result: "no-router 404", cause: "container-not-running", detail: "container " + p.Name + "-stopped-1 is exited, and Traefik only routes running containers"},
 		url("unhealthy"):                        {result: "no-router 404", cause: "container-not-healthy", label: "healthcheck", detail: "container " + p.Name + "-unhealthy-1 is unhealthy"},
 		url("noenable"):                         {result: "no-router 404", cause: "traefik-enable-missing", label: "traefik.enable", detail: "has no label traefik.enable=true"},
-		url("ruleerr"):                          {result: "no-router 404", cause: "router-error", label: "traefik.http.routers.e2e-why-ruleerr.rule", detail: "Traefik's router e2e-why-ruleerr@docker is disabled: error while adding rule Host"},
+		url("ruleerr"):                          {result: "no-router 404", cause: "router-error", label: "traefik.http.routers.e2e-why-ruleerr.rule", detail: "error while adding rule Host: unexpected number of parameters; got 2, expected one of [1]"},
 		url("conflict"):                         {result: "no-router 404", cause: "router-conflict", label: "traefik.http.routers.e2e-why-conflict.rule", detail: "project " + p.Name + " and project " + other.Name + " (container " + other.Name + "-other-1) both define it"},
 		"https://why-secure.test.picasoft.net/": {result: "tls-error", cause: "entrypoint-mismatch", label: "traefik.http.routers.e2e-why-secure.entrypoints", detail: "is on the entrypoints websecure, the check went to the entrypoint web"},
 		url("badport"):                          {result: "no-healthy-server 502", cause: "wrong-port", label: "traefik.http.services.e2e-why-badport.loadbalancer.server.port", detail: "exposes port 8080, not 9999"},
-		url("down"):                             {result: "no-healthy-server 503", cause: "servers-down", detail: "is DOWN in Traefik's health check"},
+		url("down"):                             {result: "no-healthy-server 503", cause: "servers-down", label: "traefik.http.services.e2e-why-down.loadbalancer.healthcheck", detail: "is DOWN in Traefik's health check"},
 		url("app404") + "missing":               {result: "ok 404", cause: "", detail: "the app answers 404"},
 		url("app503") + "healthz":               {result: "app-error 503", cause: "app-answer", detail: "the 503 is the app's own answer"},
 	}

@@ -79,6 +79,13 @@ func (b listingBackend) ContainerList(ctx context.Context, options client.Contai
 // (lint.RouterConflicts), nil when the backend cannot list them or the
 // engine does not answer within 2 seconds.
 func routingFacts(ctx context.Context, backend Backend, project string) *traefikapi.Facts {
+	for {
+		u, ok := backend.(interface{ unwrap() Backend })
+		if !ok {
+			break
+		}
+		backend = u.unwrap()
+	}
 	l, ok := backend.(traefikapi.Engine)
 	if !ok {
 		return nil

@@ -23,23 +23,16 @@ type API struct {
 	Proxy Proxy
 
 	mu      sync.Mutex
-	snap    *traefikapi.Snapshot
-	snapAt  time.Time
 	traefik *traefikapi.Facts // first facts, for Traefik's published ports
 }
 
-// snapshot is the API's answer, at most a second old.
+// snapshot is the API's answer now (never an older one: it must be
+// taken after the answer it explains), nil when it does not answer.
 func (a *API) snapshot(ctx context.Context) *traefikapi.Snapshot {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.snap != nil && time.Since(a.snapAt) < time.Second {
-		return a.snap
-	}
 	s, err := a.Client.Snapshot(ctx)
 	if err != nil {
 		return nil
 	}
-	a.snap, a.snapAt = s, time.Now()
 	return s
 }
 
