@@ -65,15 +65,42 @@ const (
 // test ends. The default Traefik, picatest-traefik, is left alone.
 func requireTraefikV2(t *testing.T) {
 	t.Helper()
+	startTraefik(t, traefikV2Name, "18180", "18543", "18182", "--core.defaultRuleSyntax=v2")
+}
+
+// startTraefik starts a Traefik beside the default one for the test
+// (anew: a container left by an earlier run is replaced), with its ports
+// (web, websecure, the traefik entrypoint) and extra arguments, and
+// removes it when the test ends. The default Traefik, picatest-traefik,
+// is left alone.
+func startTraefik(t *testing.T, name, http, https, traefik, args string) {
+	t.Helper()
 	requireTraefik(t) // the image, and the network proxy
-	rm := func() { _ = exec.Command("docker", "rm", "-f", traefikV2Name).Run() }
+	rm := func() { _ = exec.Command("docker", "rm", "-f", name).Run() }
 	rm()
 	t.Cleanup(rm)
 	cmd := exec.Command("../testdata/traefik/start.sh")
 	cmd.Env = append(os.Environ(),
-		"PICATEST_TRAEFIK_NAME="+traefikV2Name,
-		"PICATEST_TRAEFIK_HTTP=18180", "PICATEST_TRAEFIK_HTTPS=18543", "PICATEST_TRAEFIK_PING=18182",
-		"PICATEST_TRAEFIK_ARGS=--core.defaultRuleSyntax=v2")
+		"PICATEST_TRAEFIK_NAME="+name,
+		"PICATEST_TRAEFIK_HTTP="+http, "PICATEST_TRAEFIK_HTTPS="+https, "PICATEST_TRAEFIK_PING="+traefik,
+		"PICATEST_TRAEFIK_ARGS="+args)
 	out, err := cmd.CombinedOutput()
-	assert.NilError(t, err, "testdata/traefik/start.sh (v2 rule syntax): %s", out)
+	assert.NilError(t, err, "testdata/traefik/start.sh (%s): %s", name, out)
+}
+
+// A third real Traefik, with its API (--api.insecure=true on the traefik
+// entrypoint, published as start.sh's "ping" port): web on 18280,
+// websecure on 18643, API on 18282. It watches the same containers as the
+// default one.
+const (
+	traefikAPIName = "picatest-traefik-api"
+	traefikAPIHTTP = "127.0.0.1:18280"
+	traefikAPIAddr = "127.0.0.1:18282"
+)
+
+// requireTraefikAPI starts the Traefik with its API for the test and
+// removes it when the test ends.
+func requireTraefikAPI(t *testing.T) {
+	t.Helper()
+	startTraefik(t, traefikAPIName, "18280", "18643", "18282", "--api.insecure=true")
 }

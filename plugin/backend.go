@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"os"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/cli/cli/command"
@@ -10,10 +11,12 @@ import (
 	"github.com/docker/compose/v5/cmd/prompt"
 	"github.com/docker/compose/v5/pkg/api"
 	"github.com/docker/compose/v5/pkg/compose"
+	"github.com/moby/moby/client"
 
 	"github.com/picasoft/docker-picatest/internal/deploy"
 	"github.com/picasoft/docker-picatest/internal/engine"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/traefikapi"
 )
 
 // Backend is the part of the Compose SDK (api.Compose) that picatest
@@ -52,10 +55,48 @@ func NewBackend(dockerCli command.Cli, progress string) (Backend, error) {
 	if err != nil {
 		return nil, err
 	}
+	var b Backend = svc
 	if v, ok := svc.(apiVersioner); ok {
-		return engineFeatureGuard{Backend: svc, versioner: v}, nil
+		b = engineFeatureGuard{Backend: svc, versioner: v}
 	}
-	return svc, nil
+	return listingBackend{Backend: b, dockerCli: dockerCli}, nil
+}
+
+// listingBackend is a Backend that also lists every container of the
+// engine (traefikapi.Engine), for the routing checks of check and
+// up --dry-run; the engine is only contacted when asked.
+type listingBackend struct {
+	Backend
+	dockerCli command.Cli
+}
+
+// ContainerList lists the containers of the engine.
+func (b listingBackend) ContainerList(ctx context.Context, options client.ContainerListOptions) (client.ContainerListResult, error) {
+	return b.dockerCli.Client().ContainerList(ctx, options)
+}
+
+// routingFacts lists the containers of the engine for the routing checks
+// (lint.RouterConflicts), nil when the backend cannot list them or the
+// engine does not answer within 2 seconds.
+func routingFacts(ctx context.Context, backend Backend, project string) *traefikapi.Facts {
+	for {
+		u, ok := backend.(interface{ unwrap() Backend })
+		if !ok {
+			break
+		}
+		backend = u.unwrap()
+	}
+	l, ok := backend.(traefikapi.Engine)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	f, err := traefikapi.Gather(ctx, l, project, "", "")
+	if err != nil {
+		return nil
+	}
+	return f
 }
 
 // apiVersioner is the part of the Compose SDK's service that tells the API

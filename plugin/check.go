@@ -33,7 +33,11 @@ conventions of the service folders:
   - every Traefik-routed service has a healthcheck in the Compose file;
   - Traefik rules are on the production domain (a test URL is an error);
   - traefik.docker.network names a network of the service, and a routed
-    service is on an external network.
+    service is on an external network;
+  - a router without a service of its own in a service exposing several
+    ports names the port (Traefik would guess the lowest);
+  - when the engine answers: no running container of another project
+    defines a router of the same name (Traefik drops such a router).
 Each finding has a severity (error or warning), the Compose file and line
 (of the file that defines it: an include:d file, an extends: base), a rule
 and a hint. The text output is a table, as linters print:
@@ -43,7 +47,7 @@ findings as one document.
 
 Exit codes: 0 no error (warnings allowed), 1 at least one error, 2 invalid
 input (flags, Compose file), 130 interrupted. Never 3: check needs no engine
-and changes nothing.`,
+(it only lists the containers when the engine answers) and changes nothing.`,
 		Example: `  docker picatest check
   docker picatest check --format json
   docker picatest -f compose.yml -f compose.override.yml check`,
@@ -88,7 +92,7 @@ func runCheck(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc
 	if err != nil {
 		return err
 	}
-	findings := lint.Run(p, s, lint.RepoGit{})
+	findings := lint.RunWith(p, s, lint.RepoGit{}, routingFacts(ctx, backend, p.Name))
 
 	report := checkReport{Project: p.Name, Findings: findings}
 	if report.Findings == nil {

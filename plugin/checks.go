@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/traefikapi"
 	"github.com/picasoft/docker-picatest/smoke"
 )
 
@@ -40,6 +41,8 @@ type checks struct {
 	proxy   smoke.Proxy
 	targets []smoke.Target
 	ignore  map[string][]*regexp.Regexp
+	// api is host:port of Traefik's API, "" when off.
+	api string
 }
 
 // prepareChecks parses --proxy and the x-picatest extensions of the
@@ -54,6 +57,13 @@ func prepareChecks(tp *testProject, opts checkOptions) (*checks, error) {
 		return nil, exitcode.Invalidf("--proxy / PICATEST_PROXY: %v", err)
 	}
 	c.proxy = proxy
+	api, off, err := traefikapi.Address(tp.Settings.TraefikAPI, proxy.Host)
+	if err != nil {
+		return nil, exitcode.Invalidf("--traefik-api / PICATEST_TRAEFIK_API: %v", err)
+	}
+	if !off {
+		c.api = api
+	}
 	extras, err := smoke.ProjectExtras(tp.Project)
 	if err != nil {
 		return nil, exitcode.Invalidf("%v", err)
@@ -67,8 +77,13 @@ func prepareChecks(tp *testProject, opts checkOptions) (*checks, error) {
 
 // smokeSection is the smoke part of a report.
 type smokeSection struct {
-	Proxy  string       `json:"proxy"`
-	Checks []smokeCheck `json:"checks"`
+	Proxy string `json:"proxy"`
+	// TraefikAPI is the address of Traefik's API asked ("" when off);
+	// Causes: "traefik-api" when it answered, else "inferred" (from the
+	// HTTP answers alone).
+	TraefikAPI string       `json:"traefik_api,omitempty"`
+	Causes     string       `json:"causes"`
+	Checks     []smokeCheck `json:"checks"`
 }
 
 type smokeCheck struct {
@@ -84,6 +99,9 @@ type smokeCheck struct {
 	Attempts  int               `json:"attempts"`
 	Health    string            `json:"health,omitempty"`
 	Detail    string            `json:"detail,omitempty"`
+	Cause     string            `json:"cause,omitempty"`
+	CauseFrom string            `json:"cause_from,omitempty"`
+	Label     string            `json:"label,omitempty"`
 	line      string
 }
 
@@ -115,11 +133,15 @@ func (c *checks) run(ctx context.Context, dockerCli command.Cli, project string,
 		Settle:   min(10*time.Second, timeout),
 		Interval: 250 * time.Millisecond,
 	}
-	res.Smoke = &smokeSection{Proxy: c.proxy.String(), Checks: []smokeCheck{}}
+	res.Smoke = &smokeSection{Proxy: c.proxy.String(), TraefikAPI: c.api, Causes: smoke.CauseInferred, Checks: []smokeCheck{}}
+	if checker.API = smoke.NewAPI(ctx, c.api, dockerCli.Client(), project, c.proxy); checker.API != nil {
+		res.Smoke.Causes = smoke.CauseFromAPI
+	}
 	for _, r := range checker.Check(ctx, c.targets) {
 		sc := smokeCheck{
 			Service: r.Service, Router: r.Router, Rule: r.Rule, URL: r.URL, Headers: r.Headers, Result: string(r.Kind), Status: r.Status,
 			LatencyMS: ms(r.Latency), AfterMS: ms(r.After), Attempts: r.Attempts, Detail: r.Detail, line: r.Line(),
+			Cause: r.Cause, CauseFrom: r.CauseFrom, Label: r.Label,
 		}
 		if r.Kind != smoke.OK && r.Kind != smoke.Skipped {
 			sc.Health = health[r.Service]
@@ -181,8 +203,17 @@ func (r checkResult) print(b *strings.Builder) {
 			b.WriteString("\nSmoke checks: no Traefik router with a host under the test domain\n")
 		} else {
 			fmt.Fprintf(b, "\nSmoke checks through Traefik at %s:\n", s.Proxy)
+			failed := false
 			for _, c := range s.Checks {
 				fmt.Fprintf(b, "  %s\n", c.line)
+				failed = failed || (c.Result != string(smoke.OK) && c.Result != string(smoke.Skipped))
+			}
+			if failed && s.Causes == smoke.CauseInferred {
+				api := "it is off (--traefik-api off)"
+				if s.TraefikAPI != "" {
+					api = "it does not answer at " + s.TraefikAPI
+				}
+				fmt.Fprintf(b, "  (causes inferred from the HTTP answers: Traefik's API explains them when it answers, and %s; set --traefik-api / PICATEST_TRAEFIK_API to Traefik's --api.insecure entrypoint)\n", api)
 			}
 		}
 	}

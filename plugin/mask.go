@@ -17,6 +17,9 @@ type maskingBackend struct {
 	masks *mask.Slot
 }
 
+// unwrap is the Backend it masks.
+func (b maskingBackend) unwrap() Backend { return b.Backend }
+
 func (b maskingBackend) Logs(ctx context.Context, project string, consumer api.LogConsumer, options api.LogOptions) error {
 	return b.Backend.Logs(ctx, project, b.masks.Logs(consumer), options)
 }

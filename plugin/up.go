@@ -22,6 +22,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/deploy"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/lint"
 	"github.com/picasoft/docker-picatest/internal/safety"
 	"github.com/picasoft/docker-picatest/smoke"
 )
@@ -219,7 +220,8 @@ func upProject(ctx context.Context, dockerCli command.Cli, newBackend BackendFun
 		phase: phaseWriter(dockerCli.Err(), root.Progress),
 	}
 	if opts.dryRun {
-		return project, root.masks.Write(dockerCli.Out(), renderPlan(run.plan, tp, chk))
+		routing := lint.Routing(tp.Project, routingFacts(ctx, backend, tp.Project.Name))
+		return project, root.masks.Write(dockerCli.Out(), renderPlan(run.plan, tp, chk, routing))
 	}
 	run.engine = dockerCli.Client() // not before: a dry run needs no engine
 	release, err := run.preflight(ctx)
@@ -432,7 +434,7 @@ func phaseWriter(w io.Writer, progress string) func(format string, args ...any) 
 }
 
 // renderPlan is the plan as up --dry-run prints it.
-func renderPlan(plan deploy.Plan, tp *testProject, chk *checks) string {
+func renderPlan(plan deploy.Plan, tp *testProject, chk *checks, routing []lint.Finding) string {
 	p := tp.Project
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for project %s (dry run: nothing is changed)\n", p.Name)
@@ -464,6 +466,17 @@ func renderPlan(plan deploy.Plan, tp *testProject, chk *checks) string {
 			}
 		}
 		fmt.Fprintf(&b, "5. smoke checks through %s: %s; then the log scan\n", chk.proxy, listOrNone(urls))
+		api := "off"
+		if chk.api != "" {
+			api = chk.api + ", if it answers"
+		}
+		fmt.Fprintf(&b, "   failures explained from Traefik's API (%s)\n", api)
+	}
+	for _, f := range routing {
+		fmt.Fprintf(&b, "   %s: %s (%s)\n", strings.ToUpper(f.Severity), f.Message, f.Rule)
+		if f.Hint != "" {
+			fmt.Fprintf(&b, "     hint: %s\n", f.Hint)
+		}
 	}
 	fmt.Fprintf(&b, "6. report; %d rewrites, %d example secrets (see 'docker picatest config --diff')\n", len(tp.Rewrites()), len(tp.ExampleSecrets()))
 	return b.String()

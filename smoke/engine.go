@@ -10,9 +10,10 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/pkg/stdcopy"
-	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
+
+	engineapi "github.com/picasoft/docker-picatest/internal/engine"
 )
 
 // Engine is the part of the moby client (github.com/moby/moby/client, as
@@ -33,26 +34,6 @@ const (
 	healthLogLen = 5
 	logTailLen   = 20
 )
-
-// summaryHealth is the health of a listed container: Summary.Health on
-// recent engines, else the "(healthy)" in its Status (API 1.41).
-func summaryHealth(s container.Summary) string {
-	if s.Health != nil {
-		if s.Health.Status == container.NoHealthcheck {
-			return ""
-		}
-		return string(s.Health.Status)
-	}
-	switch {
-	case strings.Contains(s.Status, "(healthy)"):
-		return "healthy"
-	case strings.Contains(s.Status, "(unhealthy)"):
-		return "unhealthy"
-	case strings.Contains(s.Status, "(health: starting)"):
-		return "starting"
-	}
-	return ""
-}
 
 // subscribe starts the event stream; the next relist inspects every container
 // again, as events may have been missed before it.
@@ -81,7 +62,7 @@ func (w *waiter) relist(ctx context.Context) error {
 		}
 		seen[s.ID] = true
 		c, known := w.ctrs[s.ID]
-		if known && !w.resync && string(s.State) == c.state && (c.state != "running" || summaryHealth(s) == c.health) {
+		if known && !w.resync && string(s.State) == c.state && (c.state != "running" || engineapi.SummaryHealth(s) == c.health) {
 			continue // nothing missed: no need to inspect
 		}
 		if err := w.inspect(ctx, w.get(s.ID)); err != nil {

@@ -55,7 +55,22 @@ type Result struct {
 	After    time.Duration `json:"-"`
 	Attempts int           `json:"attempts"`
 	Detail   string        `json:"detail,omitempty"`
+	// Cause names why a check failed (a traefikapi Cause) when Traefik's
+	// API answers; CauseFrom says where the cause comes from: CauseFromAPI,
+	// or CauseInferred from the HTTP answer alone.
+	Cause     string `json:"cause,omitempty"`
+	CauseFrom string `json:"cause_from,omitempty"`
+	// Label is the label the cause comes from, when one does.
+	Label string `json:"label,omitempty"`
 }
+
+// Where the cause of a failed check comes from.
+const (
+	// CauseFromAPI: Traefik's API and the engine (API.explain).
+	CauseFromAPI = "traefik-api"
+	// CauseInferred: the HTTP answer alone.
+	CauseInferred = "inferred"
+)
 
 // traefikNotFound is the body of Traefik's own 404 (no router matches).
 const traefikNotFound = "404 page not found\n"
@@ -83,6 +98,10 @@ type Checker struct {
 	Progress io.Writer
 	// Insecure is reported in the TLS hints.
 	Insecure bool
+	// API, when not nil, explains the failures from Traefik's API and
+	// tells an app's 404 from Traefik's own; without it the causes are
+	// inferred from the HTTP answers.
+	API *API
 }
 
 // Check runs every target and returns one result per target, in the order
@@ -166,6 +185,9 @@ func (c *Checker) checkHost(ctx context.Context, ts []Target, start time.Time, n
 	deadline := start.Add(c.Timeout)
 	for {
 		last, anyRouted := c.round(ctx, ts, done, res)
+		if !anyRouted && !routed && c.API != nil {
+			anyRouted = c.apiRoutes(ctx, ts, last, done)
+		}
 		if anyRouted {
 			routed = true
 		}
@@ -198,9 +220,20 @@ func (c *Checker) checkHost(ctx context.Context, ts []Target, start time.Time, n
 		}
 	}
 	for i := range res {
-		c.explain(&res[i])
+		c.explain(ctx, &res[i])
 	}
 	return res
+}
+
+// apiRoutes reports whether Traefik's API says it routes a pending
+// target that got Traefik's own 404: that 404 is then the app's.
+func (c *Checker) apiRoutes(ctx context.Context, ts []Target, last []attempt, done []bool) bool {
+	for i, a := range last {
+		if !done[i] && a.traefik && c.API.routes(ctx, ts[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 // round requests once each target of ts not done yet, counting the attempt
@@ -347,8 +380,17 @@ func classifyError(err error) attempt {
 	return attempt{kind: ProxyUnreachable, detail: err.Error()}
 }
 
-// explain completes Detail with what to do.
-func (c *Checker) explain(r *Result) {
+// explain completes Detail with what to do: the cause from Traefik's API
+// when it answers, else the one the HTTP answer suggests.
+func (c *Checker) explain(ctx context.Context, r *Result) {
+	if r.Kind == OK || r.Kind == Skipped {
+		return
+	}
+	if c.API != nil && c.API.explain(ctx, r) {
+		r.CauseFrom = CauseFromAPI
+		return
+	}
+	r.CauseFrom = CauseInferred
 	switch r.Kind {
 	case NoRouter:
 		r.Detail = fmt.Sprintf("Traefik has no router for this URL after %s (its own 404): the rule %s of router %s does not match, or Traefik does not route the container (not healthy, not on Traefik's network, traefik.enable missing)",

@@ -13,6 +13,8 @@ import (
 
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
+
+	engineapi "github.com/picasoft/docker-picatest/internal/engine"
 )
 
 // errorLine matches the log lines of SPEC §6: the words error, fatal, panic,
@@ -158,7 +160,7 @@ func Health(ctx context.Context, e Engine, project string) (map[string]string, e
 	out := map[string]string{}
 	for _, s := range list.Items {
 		svc := s.Labels[labelService]
-		v := StateHealth(string(s.State), summaryHealth(s))
+		v := StateHealth(string(s.State), engineapi.SummaryHealth(s))
 		if old, ok := out[svc]; ok && !(old == "running, healthy" || old == "running") {
 			continue // keep the first problem
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client/pkg/versions"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
@@ -104,4 +105,25 @@ func Remote(daemonHost string) bool {
 		return false
 	}
 	return scheme != "unix" && scheme != "npipe"
+}
+
+// SummaryHealth is the health of a listed container: Summary.Health on
+// recent engines, else the "(healthy)" of its Status (API 1.41); "" when
+// it has no health check.
+func SummaryHealth(s container.Summary) string {
+	if s.Health != nil {
+		if s.Health.Status == container.NoHealthcheck {
+			return ""
+		}
+		return string(s.Health.Status)
+	}
+	switch {
+	case strings.Contains(s.Status, "(healthy)"):
+		return "healthy"
+	case strings.Contains(s.Status, "(unhealthy)"):
+		return "unhealthy"
+	case strings.Contains(s.Status, "(health: starting)"):
+		return "starting"
+	}
+	return ""
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/registry"
 	"github.com/picasoft/docker-picatest/internal/settings"
 	"github.com/picasoft/docker-picatest/internal/traefik"
+	"github.com/picasoft/docker-picatest/internal/traefikapi"
 	"github.com/picasoft/docker-picatest/smoke"
 	"github.com/picasoft/docker-picatest/transforms"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
@@ -76,6 +77,9 @@ func check(p *types.Project, s settings.Settings, g Git) []Finding {
 		svc := p.Services[name]
 		checkImage(name, svc, s, add)
 		checkTraefik(p, name, svc, s, add)
+		if traefik.Routed(svc.Labels) {
+			checkRouterPort(name, svc, add)
+		}
 	}
 	checkSecretsFiles(p, g, add)
 	checkMissingBuild(p, s, add)
@@ -207,6 +211,12 @@ func checkTraefik(p *types.Project, name string, svc types.ServiceConfig, s sett
 		}
 	}
 
+	checkTraefikNetwork(p, name, svc, add)
+}
+
+// checkTraefikNetwork reports a traefik.docker.network naming a network
+// the service is not on, and a routed service on no external network.
+func checkTraefikNetwork(p *types.Project, name string, svc types.ServiceConfig, add func(Finding)) {
 	// The networks of the service: by Compose key and by Docker name.
 	onNetwork := map[string]bool{}
 	external := false
@@ -390,7 +400,45 @@ func sortFindings(fs []Finding) {
 // and line) and sorted by file, line, severity (errors first), rule and
 // message.
 func Run(p *types.Project, s settings.Settings, g Git) []Finding {
+	return RunWith(p, s, g, nil)
+}
+
+// RunWith is Run with the engine's containers (nil when the engine is not
+// reachable): then the routers another running project also defines are
+// reported too (RouterConflicts).
+func RunWith(p *types.Project, s settings.Settings, g Git, f *traefikapi.Facts) []Finding {
 	findings := check(p, s, g)
+	if f != nil {
+		findings = append(findings, RouterConflicts(p, f)...)
+	}
+	locateFindings(p, findings)
+	sortFindings(findings)
+	return findings
+}
+
+// Routing returns what can be known before starting about how Traefik
+// will route the services of p (up --dry-run): a router whose port
+// Traefik guesses (traefik-port), traefik.docker.network naming a network
+// the service is not on (traefik-network), and, with the engine's
+// containers (f, nil when the engine is not reachable), a router name
+// another running project also uses (traefik-router-conflict).
+func Routing(p *types.Project, f *traefikapi.Facts) []Finding {
+	var findings []Finding
+	add := func(x Finding) {
+		if x.Rule != "traefik-external-network" {
+			findings = append(findings, x)
+		}
+	}
+	for _, name := range p.ServiceNames() {
+		svc := p.Services[name]
+		if traefik.Routed(svc.Labels) {
+			checkRouterPort(name, svc, add)
+			checkTraefikNetwork(p, name, svc, add)
+		}
+	}
+	if f != nil {
+		findings = append(findings, RouterConflicts(p, f)...)
+	}
 	locateFindings(p, findings)
 	sortFindings(findings)
 	return findings

@@ -33,6 +33,9 @@ type Settings struct {
 	KeepHosts  []string `yaml:"keep-hosts" json:"keep-hosts"`
 	TestHosts  []string `yaml:"test-hosts" json:"test-hosts"`
 	Proxy      string   `yaml:"proxy" json:"proxy"`
+	// TraefikAPI is host[:port] of Traefik's API, "off" for none; empty:
+	// the proxy host on port 8080 (traefikapi.Address).
+	TraefikAPI string `yaml:"traefik-api" json:"traefik-api,omitempty"`
 
 	// File is the .picatest.yml that was read, if any.
 	File string `yaml:"-" json:"file,omitempty"`
@@ -105,7 +108,7 @@ func readFile(path string, s *Settings) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(s); err != nil && !errors.Is(err, io.EOF) {
-		return exitcode.Invalidf("invalid %s: %v\nKnown keys: prod-domain, test-domain, registry, keep-hosts, test-hosts, proxy.", path, err)
+		return exitcode.Invalidf("invalid %s: %v\nKnown keys: prod-domain, test-domain, registry, keep-hosts, test-hosts, proxy, traefik-api.", path, err)
 	}
 	for name, v := range map[string]string{"prod-domain": s.ProdDomain, "test-domain": s.TestDomain, "registry": s.Registry} {
 		if v == "" {
@@ -125,11 +128,13 @@ var Env = map[string]string{
 	"test-domain": "PICATEST_TEST_DOMAIN",
 	"registry":    "PICATEST_REGISTRY",
 	"proxy":       "PICATEST_PROXY",
+	"traefik-api": "PICATEST_TRAEFIK_API",
 }
 
 // Resolve applies flag > environment > .picatest.yml (found from dir up to
 // the git root) > default. flags holds the value of each flag given on the
-// command line, by flag name (prod-domain, test-domain, registry, proxy).
+// command line, by flag name (prod-domain, test-domain, registry, proxy,
+// traefik-api).
 func Resolve(dir string, flags map[string]string, getenv func(string) string) (Settings, error) {
 	s := Default()
 	file, err := findFile(dir)
@@ -142,7 +147,7 @@ func Resolve(dir string, flags map[string]string, getenv func(string) string) (S
 		}
 		s.File = file
 	}
-	for flag, dst := range map[string]*string{"prod-domain": &s.ProdDomain, "test-domain": &s.TestDomain, "registry": &s.Registry, "proxy": &s.Proxy} {
+	for flag, dst := range map[string]*string{"prod-domain": &s.ProdDomain, "test-domain": &s.TestDomain, "registry": &s.Registry, "proxy": &s.Proxy, "traefik-api": &s.TraefikAPI} {
 		if v, ok := flags[flag]; ok {
 			*dst = v
 		} else if v := getenv(Env[flag]); v != "" {

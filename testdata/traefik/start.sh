@@ -71,7 +71,9 @@ ping() {
 	[[ "$status" == *" 200 "* ]]
 }
 for ((i = 0; i < 100; i++)); do
-	if ping 2>/dev/null; then
+	# A subshell that ignores SIGPIPE: docker-proxy may accept, then close,
+	# before Traefik listens.
+	if (trap "" PIPE; ping) 2>/dev/null; then
 		log "ready: $NAME answers on 127.0.0.1:$HTTP_PORT (http) and 127.0.0.1:$HTTPS_PORT (https)"
 		exit 0
 	fi
