@@ -265,7 +265,8 @@ coverage() {
 	dirs="$(find "$cover" -mindepth 1 -maxdepth 1 -type d -exec sh -c 'ls -A "$1" | grep -q .' sh {} \; -print | paste -sd, -)"
 	[[ -n "$dirs" ]] || { echo "no coverage data in $cover"; return 1; }
 	echo "statement coverage per package, unit and end-to-end tests merged (go tool covdata percent):"
-	go tool covdata percent -i="$dirs" | sed 's|github.com/picasoft/docker-picatest/||' | sort -k1,1
+	go tool covdata percent -i="$dirs" | sed 's|github.com/picasoft/docker-picatest/||g' |
+		awk '{for (i = 1; i < NF; i++) if ($i == "coverage:") printf "  %-28s %s\n", $(i - 1), $(i + 1)}' | sort
 	go tool covdata textfmt -i="$dirs" -o "$cover/cover.out" &&
 		printf 'total: %s (profile: %s)\n' "$(go tool cover -func="$cover/cover.out" | tail -1 | awk '{print $NF}')" "$cover/cover.out"
 }
