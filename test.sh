@@ -88,8 +88,12 @@ summary() {
 gotest() {
 	local name="$1"
 	shift
-	step "$name" bash -o pipefail -c 't="$1"; shift; go test -json "$@" 2>&1 | "$0" -require-all ./e2e -totals "$t"' \
-		"$testreport" "$totals" "$@"
+	step "$name" gotest_json "$@"
+}
+
+# gotest_json GO-TEST-ARGS...: the pipeline of gotest, without the step.
+gotest_json() {
+	go test -json "$@" 2>&1 | "$testreport" -require-all ./e2e -totals "$totals"
 }
 
 command -v go >/dev/null 2>&1 || die "'go' not found in PATH: install Go 1.26.8 or newer from https://go.dev/dl/"
@@ -209,18 +213,6 @@ log "Traefik v3 image (testdata/traefik/build.sh; the binary is cached in ~/.cac
 testdata/traefik/build.sh || die "building Traefik failed"
 results+=("PASS  Traefik image")
 
-# --- (d) checks and tests -----------------------------------------------------
-gofmt_check() {
-	local out
-	out="$(gofmt -l .)" || return 1
-	if [[ -n "$out" ]]; then
-		echo "gofmt: these files need 'gofmt -w':"
-		printf '  %s\n' $out
-		return 1
-	fi
-	echo "gofmt: all files formatted"
-}
-
 # --- (d) the second engine: a current dockerd beside Debian's ---------------
 log "second engine: build (testdata/engine/build.sh; cached in ~/.cache/picatest)"
 testdata/engine/build.sh >/dev/null || die "building the second engine failed"
@@ -249,15 +241,16 @@ mkdir -p "$cover/unit" "$cover/e2e"
 PICATEST_E2E_COVERDIR="$cover/e2e" gotest "go test ./... (end-to-end included, Debian's engine)" \
 	-count=1 -timeout "$GO_TEST_TIMEOUT" -cover -coverpkg=./... ./... -args -test.gocoverdir="$cover/unit"
 
-engine2_e2e() {
+# A subshell: the variables of the second engine stay in it.
+engine2_e2e() (
 	local host
 	host="$(testdata/engine/start.sh)" || return 1
 	DOCKER_HOST="$host" testdata/engine/load-images.sh || return 1
 	echo "DOCKER_HOST=$host ${ENGINE2_TRAEFIK[*]}"
-	env DOCKER_HOST="$host" "${ENGINE2_TRAEFIK[@]}" PICATEST_E2E_COVERDIR="$cover/e2e" \
-		bash -o pipefail -c 'go test -json -count=1 -timeout "$2" ./e2e/ 2>&1 | "$0" -require-all ./e2e -totals "$1"' \
-		"$testreport" "$totals" "$GO_TEST_TIMEOUT"
-}
+	local kv
+	for kv in "${ENGINE2_TRAEFIK[@]}"; do export "${kv?}"; done
+	DOCKER_HOST="$host" PICATEST_E2E_COVERDIR="$cover/e2e" gotest_json -count=1 -timeout "$GO_TEST_TIMEOUT" ./e2e/
+)
 step "go test ./e2e/ on the current engine (dockerd v2.0.0-beta.24, API 1.56)" engine2_e2e
 
 coverage() {
