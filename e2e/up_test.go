@@ -52,6 +52,12 @@ func TestUp(t *testing.T) {
 	assert.Check(t, is.Contains(labels, "Host(`pad.test.picasoft.net`)"))
 	assert.Equal(t, p.inspect(image, `{{index .Config.Labels "net.picasoft.picatest.test-build"}}`), "true")
 	assert.Equal(t, p.inspect(p.containerOf("init"), "{{.State.ExitCode}}"), "0")
+	// db needs no built image: it starts during the build; init, a
+	// one-shot pad waits for, runs once, after the build.
+	assert.Check(t, is.Contains(r.Stderr, "picatest: start during the build: db\n"))
+	initLogs := p.docker("logs", p.containerOf("init"))
+	assert.Check(t, is.Equal(strings.Count(initLogs.Stdout, "init: done"), 1), initLogs)
+	assert.Check(t, !strings.Contains(r.Stderr, "db-1 Recreate"), "db started during the build is not recreated")
 
 	// The external volume is empty after up.
 	assert.Equal(t, p.docker("run", "--rm", "-v", volume+":/data", "picatest-test/app:1", "cat", "/data/old.txt").ExitCode, 1)

@@ -55,7 +55,8 @@ func newUpCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOptio
 		Long: `Runs the whole test with the transformed project: preflight
 (engine, test-host guard, lock, owner, transforms, external networks), reset
 (down -v --remove-orphans, external volumes removed and re-created empty)
-with the build and the pull at the same time, start, wait until running
+with the build and the pull at the same time (the services that need no
+built image start while the build goes on), start, wait until running
 and healthy, a stability window, smoke checks through Traefik (--proxy /
 PICATEST_PROXY, see 'docker picatest smoke --help') and a log scan, then a
 report. Each phase is announced on stderr ("picatest: reset: ..."). On
@@ -297,33 +298,49 @@ func (r *upRun) checkExternal(ctx context.Context) error {
 
 // resetBuildPull resets, builds and pulls at the same time: building and
 // pulling touch neither the project's containers nor its volumes, so the
-// outcome is the one of the sequence, sooner. It returns the warnings of
-// the pull.
+// outcome is the one of the sequence, sooner. Once the reset and the pull
+// are done, the services that need no built image (plan.Early) start while
+// the build goes on. It returns the warnings of the pull.
 func (r *upRun) resetBuildPull(ctx context.Context) ([]string, error) {
 	var warnings []string
 	p, plan := r.p, r.plan
-	eg, egCtx := errgroup.WithContext(ctx)
-	if plan.Reset {
-		r.phase("reset: down -v --remove-orphans; external volumes re-created empty: %s%s", listOrNone(plan.ExternalVolumes), instanceVolumes(plan))
-		eg.Go(func() error {
-			if err := r.backend.Down(egCtx, p.Name, api.DownOptions{Project: p, RemoveOrphans: true, Volumes: true}); err != nil {
-				return fmt.Errorf("reset (down -v --remove-orphans) failed: %w", err)
-			}
-			return deploy.ResetExternalVolumes(egCtx, r.engine, plan.ExternalVolumes)
-		})
+	// Selected before the build starts: Compose's build writes into the
+	// services it builds.
+	early, err := p.WithSelectedServices(plan.Early)
+	if err != nil {
+		return nil, err
 	}
+	eg, egCtx := errgroup.WithContext(ctx)
 	if len(plan.Build) > 0 {
 		r.phase("build: %s", strings.Join(plan.Build, ", "))
 		eg.Go(func() error { return r.build(egCtx) })
 	}
-	if len(plan.Pull) > 0 {
-		r.phase("pull: %s", strings.Join(plan.Pull, ", "))
-		eg.Go(func() error {
-			w, err := deploy.PullImages(egCtx, r.backend, r.engine, p, plan.Pull)
-			warnings = w
+	eg.Go(func() error {
+		prep, prepCtx := errgroup.WithContext(egCtx)
+		if plan.Reset {
+			r.phase("reset: down -v --remove-orphans; external volumes re-created empty: %s%s", listOrNone(plan.ExternalVolumes), instanceVolumes(plan))
+			prep.Go(func() error {
+				if err := r.backend.Down(prepCtx, p.Name, api.DownOptions{Project: p, RemoveOrphans: true, Volumes: true}); err != nil {
+					return fmt.Errorf("reset (down -v --remove-orphans) failed: %w", err)
+				}
+				return deploy.ResetExternalVolumes(prepCtx, r.engine, plan.ExternalVolumes)
+			})
+		}
+		if len(plan.Pull) > 0 {
+			r.phase("pull: %s", strings.Join(plan.Pull, ", "))
+			prep.Go(func() error {
+				w, err := deploy.PullImages(prepCtx, r.backend, r.engine, p, plan.Pull)
+				warnings = w
+				return err
+			})
+		}
+		if err := prep.Wait(); err != nil || len(plan.Early) == 0 {
 			return err
-		})
-	}
+		}
+		r.phase("start during the build: %s", strings.Join(plan.Early, ", "))
+		r.started = time.Now()
+		return r.up(egCtx, early, early, plan.Early)
+	})
 	return warnings, eg.Wait()
 }
 
@@ -346,6 +363,33 @@ func (r *upRun) build(ctx context.Context) error {
 	return nil
 }
 
+// up creates the services of p (all with none) as Compose's up -d
+// --remove-orphans, recreating only the containers whose configuration
+// changed, then starts those of start that are not running.
+func (r *upRun) up(ctx context.Context, p, start *types.Project, services []string) error {
+	err := r.backend.Up(ctx, p, api.UpOptions{
+		Create: api.CreateOptions{Services: services, RemoveOrphans: true, Recreate: api.RecreateDiverged, RecreateDependencies: api.RecreateDiverged},
+		Start:  api.StartOptions{Project: start, Services: services},
+	})
+	if err != nil {
+		return fmt.Errorf("starting the containers failed: %w\nSee 'docker picatest status' and 'docker picatest logs'", err)
+	}
+	return nil
+}
+
+// startProject is the project whose containers up starts after the
+// build (deploy.StartAfterBuild).
+func (r *upRun) startProject(ctx context.Context) (*types.Project, error) {
+	if len(r.plan.Early) == 0 {
+		return r.p, nil
+	}
+	stopped, err := deploy.Stopped(ctx, r.engine, r.p.Name, r.plan.Early)
+	if err != nil {
+		return nil, err
+	}
+	return r.p.WithSelectedServices(deploy.StartAfterBuild(r.p, r.plan.Early, stopped), types.IgnoreDependencies)
+}
+
 // startAndWait starts the containers, waits until they are running and
 // healthy and stable, then runs the smoke checks and the log scan. A
 // failed test is in the report (and werr, when the wait failed), not in
@@ -353,13 +397,15 @@ func (r *upRun) build(ctx context.Context) error {
 func (r *upRun) startAndWait(ctx context.Context, warnings []string) (report *upReport, werr *smoke.WaitError, err error) {
 	p, opts := r.p, r.opts
 	r.phase("start")
-	r.started = time.Now()
-	err = r.backend.Up(ctx, p, api.UpOptions{
-		Create: api.CreateOptions{Services: r.services, RemoveOrphans: true, Recreate: api.RecreateDiverged, RecreateDependencies: api.RecreateDiverged},
-		Start:  api.StartOptions{Project: p, Services: r.services},
-	})
+	if r.started.IsZero() {
+		r.started = time.Now()
+	}
+	start, err := r.startProject(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("starting the containers failed: %w\nSee 'docker picatest status' and 'docker picatest logs'", err)
+		return nil, nil, err
+	}
+	if err := r.up(ctx, p, start, r.services); err != nil {
+		return nil, nil, err
 	}
 	r.phase("wait: running and healthy within %s, then stable for %s", opts.waitTimeout, opts.stable)
 	states, waitErr := smoke.Wait(ctx, r.engine, smoke.WaitOptions{
@@ -455,7 +501,11 @@ func renderPlan(plan deploy.Plan, tp *testProject, chk *checks, routing []lint.F
 	for _, line := range inferredLines(inferredBuilds(tp.Changes)) {
 		b.WriteString("   " + line + "\n")
 	}
-	fmt.Fprintf(&b, "4. start and wait for running and healthy, then the stability window\n")
+	if len(plan.Early) > 0 {
+		fmt.Fprintf(&b, "4. start (%s as soon as the reset and the pull are done, during the build), wait for running and healthy, then the stability window\n", strings.Join(plan.Early, ", "))
+	} else {
+		fmt.Fprintf(&b, "4. start and wait for running and healthy, then the stability window\n")
+	}
 	if chk.opts.noSmoke {
 		b.WriteString("5. smoke checks and log scan: skipped (--no-smoke)\n")
 	} else {

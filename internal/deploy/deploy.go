@@ -9,12 +9,14 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/compose/v5/pkg/api"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"golang.org/x/sync/errgroup"
 
@@ -38,6 +40,10 @@ type Plan struct {
 	// Build and Pull are the services whose image is built, and pulled.
 	Build []string
 	Pull  []string
+	// Early are the services started while the images are being built:
+	// those whose image, and the images of every service they depend on,
+	// are not built (empty when nothing is built).
+	Early []string
 }
 
 // NewPlan returns the plan of up for p; reset is false with --no-reset.
@@ -69,10 +75,82 @@ func NewPlan(p *types.Project, reset bool) Plan {
 			plan.Pull = append(plan.Pull, name)
 		}
 	}
-	for _, l := range [][]string{plan.ExternalVolumes, plan.InstanceVolumes, plan.Networks, plan.Build, plan.Pull} {
+	if len(plan.Build) > 0 {
+		plan.Early = early(p, built)
+	}
+	for _, l := range [][]string{plan.ExternalVolumes, plan.InstanceVolumes, plan.Networks, plan.Build, plan.Pull, plan.Early} {
 		sort.Strings(l)
 	}
 	return plan
+}
+
+// early returns the services of p that run no image of built, depend,
+// directly or not, on none that does, and are no one-shot (a dependency
+// with the condition service_completed_successfully: it runs once, in
+// Compose's up after the build).
+func early(p *types.Project, built map[string]bool) []string {
+	waits := map[string]bool{} // the service waits for the build
+	for _, s := range p.Services {
+		for dep, d := range s.DependsOn {
+			if d.Condition == types.ServiceConditionCompletedSuccessfully {
+				waits[dep] = true
+			}
+		}
+	}
+	var visit func(name string, seen map[string]bool) bool
+	visit = func(name string, seen map[string]bool) bool {
+		if w, ok := waits[name]; ok {
+			return w
+		}
+		s, ok := p.Services[name]
+		if !ok || seen[name] { // a dependency outside the project, or a cycle: Compose decides
+			return true
+		}
+		seen[name] = true
+		w := s.Build != nil || built[s.Image]
+		for dep := range s.DependsOn {
+			w = visit(dep, seen) || w
+		}
+		waits[name] = w
+		return w
+	}
+	var names []string
+	for name := range p.Services {
+		if !visit(name, map[string]bool{}) {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// StartAfterBuild returns the services of p that Compose's up starts
+// after the build, when the services early were started during it and
+// those of them in stopped no longer run: the services not started yet,
+// and the started ones that one of them waits for (condition
+// service_healthy), still running, so that Compose waits for them. Every
+// other service started during the build is left alone: Compose's up
+// starts again a container that is not running, which would run a
+// one-shot twice and hide a crash from the wait.
+func StartAfterBuild(p *types.Project, early, stopped []string) []string {
+	var names []string
+	for _, name := range p.ServiceNames() {
+		if !slices.Contains(early, name) {
+			names = append(names, name)
+		}
+	}
+	waited := map[string]bool{}
+	for _, name := range names {
+		for dep, d := range p.Services[name].DependsOn {
+			if d.Condition == types.ServiceConditionHealthy && slices.Contains(early, dep) && !slices.Contains(stopped, dep) {
+				waited[dep] = true
+			}
+		}
+	}
+	for dep := range waited {
+		names = append(names, dep)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // CheckExternalNetworks fails (exit 1) when one of the external networks
@@ -269,4 +347,41 @@ type ImageInspector interface {
 // Puller is the part of the Compose SDK PullImages needs.
 type Puller interface {
 	Pull(ctx context.Context, project *types.Project, options api.PullOptions) error
+}
+
+// ContainerLister is the part of the moby client Stopped needs.
+type ContainerLister interface {
+	ContainerList(ctx context.Context, options client.ContainerListOptions) (client.ContainerListResult, error)
+}
+
+// Stopped returns, sorted, those of services (started during the build,
+// plan.Early) that have a container of project and none running any more:
+// a service that crashed or finished, which StartAfterBuild leaves to the
+// wait.
+func Stopped(ctx context.Context, c ContainerLister, project string, services []string) ([]string, error) {
+	f := client.Filters{}
+	f.Add("label", api.ProjectLabel+"="+project)
+	res, err := c.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("listing the containers of project %s: %w", project, err)
+	}
+	has, running := map[string]bool{}, map[string]bool{}
+	for _, ctr := range res.Items {
+		name := ctr.Labels[api.ServiceLabel]
+		if !slices.Contains(services, name) || ctr.Labels[api.OneoffLabel] == "True" {
+			continue
+		}
+		has[name] = true
+		if ctr.State == container.StateRunning || ctr.State == container.StateRestarting {
+			running[name] = true
+		}
+	}
+	var names []string
+	for name := range has {
+		if !running[name] {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
 }
