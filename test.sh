@@ -92,8 +92,10 @@ gotest() {
 }
 
 # gotest_json GO-TEST-ARGS...: the pipeline of gotest, without the step.
+# Every Test function of ./e2e must run, but in --short mode (they skip).
+require_all=(-require-all ./e2e)
 gotest_json() {
-	go test -json "$@" 2>&1 | "$testreport" -require-all ./e2e -totals "$totals"
+	go test -json "$@" 2>&1 | "$testreport" "${require_all[@]}" -totals "$totals"
 }
 
 command -v go >/dev/null 2>&1 || die "'go' not found in PATH: install Go 1.26.8 or newer from https://go.dev/dl/"
@@ -124,7 +126,8 @@ testreport="$work/testreport"
 go build -o "$testreport" ./scripts/testreport || die "go build ./scripts/testreport failed"
 
 if [[ $short -eq 1 ]]; then
-	step "go test -short ./..." bash -o pipefail -c 'go test -json -short -count=1 ./... 2>&1 | "$0" -totals "$1"' "$testreport" "$totals"
+	require_all=()
+	gotest "go test -short ./..." -short -count=1 ./...
 	summary "short"
 fi
 
@@ -209,14 +212,35 @@ log "test images (testdata/images/build.sh)"
 testdata/images/build.sh || die "building the test images failed"
 results+=("PASS  test images")
 
-log "Traefik v3 image (testdata/traefik/build.sh; the binary is cached in ~/.cache/picatest)"
-testdata/traefik/build.sh || die "building Traefik failed"
-results+=("PASS  Traefik image")
+# --- (d) the tools the tests run, built from the module proxy ----------------
+# Traefik (its image), the buildx plugin, the second engine (dockerd,
+# docker-proxy, runc): cached in ~/.cache/picatest, so later runs return at
+# once. On a fresh machine they are built side by side: their module
+# downloads and link steps overlap the other builds' compiles.
+build_tools() {
+	local logs=".cache/tools" name pid rc=0 t0=$SECONDS
+	local -A pids=()
+	mkdir -p "$logs"
+	for name in traefik buildx engine; do
+		testdata/$name/build.sh >"$logs/$name.log" 2>&1 &
+		pids[$name]=$!
+	done
+	for name in traefik buildx engine; do
+		pid=${pids[$name]}
+		if wait "$pid"; then
+			echo "$name: ready ($((SECONDS - t0))s; log $logs/$name.log)"
+		else
+			echo "$name: FAILED (testdata/$name/build.sh); last lines of $logs/$name.log:"
+			tail -20 "$logs/$name.log"
+			rc=1
+		fi
+	done
+	return $rc
+}
 
-# --- (d) the second engine: a current dockerd beside Debian's ---------------
-log "second engine: build (testdata/engine/build.sh; cached in ~/.cache/picatest)"
-testdata/engine/build.sh >/dev/null || die "building the second engine failed"
-results+=("PASS  second engine: build")
+log "Traefik v3 image, buildx plugin, second engine (testdata/{traefik,buildx,engine}/build.sh; cached in ~/.cache/picatest)"
+build_tools || die "building the test tools failed"
+results+=("PASS  tools: Traefik image, buildx, second engine")
 
 # --- (e) checks and tests -----------------------------------------------------
 gofmt_check() {
