@@ -149,7 +149,11 @@ func (l *lock) acquire(ctx context.Context) (release func(), err error) {
 		timer             *time.Timer
 	)
 	for {
-		res, err := l.c.ContainerCreate(ctx, client.ContainerCreateOptions{
+		// The create is not interrupted: the engine finishes a create
+		// whose client went away, which would leave a lock nobody knows
+		// of. Interrupted meanwhile, the lock made is removed at once.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		res, err := l.c.ContainerCreate(cctx, client.ContainerCreateOptions{
 			Name: name,
 			Config: &container.Config{
 				Image:  LockImage,
@@ -158,13 +162,16 @@ func (l *lock) acquire(ctx context.Context) (release func(), err error) {
 			},
 			HostConfig: &container.HostConfig{NetworkMode: "none"},
 		})
+		cancel()
 		switch {
 		case err == nil:
-			return l.releaseFunc(ctx, res.ID), nil
+			release := l.releaseFunc(ctx, res.ID)
+			if ctx.Err() != nil {
+				release()
+				return nil, ctx.Err()
+			}
+			return release, nil
 		case ctx.Err() != nil:
-			// Interrupted during the create, which the engine may have
-			// done all the same: a lock of ours is removed.
-			l.removeIfMine(ctx, name)
 			return nil, ctx.Err()
 		case cerrdefs.IsNotFound(err) && !imported:
 			// No lock image yet on this engine: import it, once.
@@ -241,23 +248,6 @@ func (l *lock) remove(ctx context.Context, id string) error {
 		return fmt.Errorf("cannot remove the lock container %s of project %s: %w\nRemove it by hand: docker rm -f %s", LockPrefix+l.me.Project, l.me.Project, err, LockPrefix+l.me.Project)
 	}
 	return nil
-}
-
-// removeIfMine removes the lock container name if its labels are l.me's,
-// with a fresh context (ctx is cancelled); errors are ignored: the lock of
-// this process, once it has exited, is freed by the next up/down from this
-// machine.
-func (l *lock) removeIfMine(ctx context.Context, name string) {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
-	defer cancel()
-	got, err := l.c.ContainerInspect(rctx, name, client.ContainerInspectOptions{})
-	if err != nil || got.Container.Config == nil {
-		return
-	}
-	h := holderFromLabels(got.Container.ID, got.Container.Config.Labels)
-	if h.PID == l.me.PID && h.Host == l.me.Host && h.Client == l.me.Client && h.Since.Equal(l.me.Since) {
-		_ = l.remove(rctx, h.ID)
-	}
 }
 
 // releaseFunc removes the lock container id, once, with a fresh context

@@ -343,8 +343,9 @@ func TestLockOtherErrors(t *testing.T) {
 }
 
 func TestLockCancelledDuringCreate(t *testing.T) {
-	// The engine creates the lock, but the client is interrupted before
-	// the answer: the lock is removed all the same.
+	// Ctrl-C while the engine creates the lock: the create is not
+	// interrupted (the engine would finish it unseen), and the lock it
+	// made is removed.
 	f := newFakeLockEngine()
 	f.image = true
 	ctx, cancel := context.WithCancel(context.Background())
@@ -365,17 +366,17 @@ func TestLockCancelledDuringCreate(t *testing.T) {
 	assert.Check(t, held && h.User == "bob", "bob's lock is kept")
 }
 
-// cancelledCreate creates the container, then cancels the context and
-// fails as an interrupted request does.
+// cancelledCreate cancels the command's context (Ctrl-C) while the
+// engine creates the container: the create itself goes on, with its own
+// context, and answers.
 type cancelledCreate struct {
 	*fakeLockEngine
 	cancel context.CancelFunc
 }
 
 func (c *cancelledCreate) ContainerCreate(ctx context.Context, o client.ContainerCreateOptions) (client.ContainerCreateResult, error) {
-	_, _ = c.fakeLockEngine.ContainerCreate(ctx, o)
 	c.cancel()
-	return client.ContainerCreateResult{}, context.Canceled
+	return c.fakeLockEngine.ContainerCreate(ctx, o)
 }
 
 type failingCreate struct {
