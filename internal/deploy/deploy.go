@@ -42,7 +42,8 @@ type Plan struct {
 	Pull  []string
 	// Early are the services started while the images are being built:
 	// those whose image, and the images of every service they depend on,
-	// are not built (empty when nothing is built).
+	// are not built, and that are no one-shot (see early; empty when
+	// nothing is built).
 	Early []string
 }
 
