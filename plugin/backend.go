@@ -26,7 +26,8 @@ type Backend interface {
 	LoadProject(ctx context.Context, options api.ProjectLoadOptions) (*types.Project, error)
 	Build(ctx context.Context, project *types.Project, options api.BuildOptions) error
 	Pull(ctx context.Context, project *types.Project, options api.PullOptions) error
-	Up(ctx context.Context, project *types.Project, options api.UpOptions) error
+	Create(ctx context.Context, project *types.Project, options api.CreateOptions) error
+	Start(ctx context.Context, projectName string, options api.StartOptions) error
 	Down(ctx context.Context, projectName string, options api.DownOptions) error
 	Ps(ctx context.Context, projectName string, options api.PsOptions) ([]api.ContainerSummary, error)
 	Logs(ctx context.Context, projectName string, consumer api.LogConsumer, options api.LogOptions) error
@@ -105,25 +106,26 @@ type apiVersioner interface {
 	RuntimeAPIVersion(ctx context.Context) (string, error)
 }
 
-// engineFeatureGuard is a Backend whose Up first refuses a project that
-// uses a feature the engine's API version lacks (see engine.FeatureError):
-// Compose finds out only when it creates the containers, after it has
-// created the networks.
+// engineFeatureGuard is a Backend whose Create first refuses a project
+// that uses a feature the engine's API version lacks (see
+// engine.FeatureError): Compose finds out only when it creates the
+// containers, after it has created the networks.
 type engineFeatureGuard struct {
 	Backend
 	versioner apiVersioner
 }
 
-// Up checks the features of project against the engine, then starts it.
-func (g engineFeatureGuard) Up(ctx context.Context, project *types.Project, options api.UpOptions) error {
-	// An engine that cannot be asked fails the Up itself, with Compose's
+// Create checks the features of project against the engine, then creates
+// its containers.
+func (g engineFeatureGuard) Create(ctx context.Context, project *types.Project, options api.CreateOptions) error {
+	// An engine that cannot be asked fails the Create itself, with Compose's
 	// own message.
 	if version, err := g.versioner.RuntimeAPIVersion(ctx); err == nil {
 		if err := engine.FeatureError(project, version, os.Getenv("DOCKER_API_VERSION")); err != nil {
 			return err
 		}
 	}
-	return g.Backend.Up(ctx, project, options)
+	return g.Backend.Create(ctx, project, options)
 }
 
 // progressModes are the values of --progress, as in Compose.

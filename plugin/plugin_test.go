@@ -61,8 +61,13 @@ func (f *fakeBackend) Pull(context.Context, *types.Project, api.PullOptions) err
 	return nil
 }
 
-func (f *fakeBackend) Up(context.Context, *types.Project, api.UpOptions) error {
-	f.record("Up")
+func (f *fakeBackend) Create(context.Context, *types.Project, api.CreateOptions) error {
+	f.record("Create")
+	return nil
+}
+
+func (f *fakeBackend) Start(context.Context, string, api.StartOptions) error {
+	f.record("Start")
 	return nil
 }
 

@@ -299,8 +299,10 @@ func (r *upRun) checkExternal(ctx context.Context) error {
 // resetBuildPull resets, builds and pulls at the same time: building and
 // pulling touch neither the project's containers nor its volumes, so the
 // outcome is the one of the sequence, sooner. Once the reset and the pull
-// are done, the services that need no built image (plan.Early) start while
-// the build goes on. It returns the warnings of the pull.
+// are done, the services that need no built image (plan.Early) are created
+// and start while the build goes on; once the build is done too, the
+// containers of the other services are created, while the early ones may
+// still be starting. It returns the warnings of the pull.
 func (r *upRun) resetBuildPull(ctx context.Context) ([]string, error) {
 	var warnings []string
 	p, plan := r.p, r.plan
@@ -310,37 +312,74 @@ func (r *upRun) resetBuildPull(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	// ready is closed once the old containers are gone and those of the
+	// early services are created: the others can be created then.
+	ready := make(chan struct{})
 	eg, egCtx := errgroup.WithContext(ctx)
 	if len(plan.Build) > 0 {
 		r.phase("build: %s", strings.Join(plan.Build, ", "))
-		eg.Go(func() error { return r.build(egCtx) })
 	}
 	eg.Go(func() error {
-		prep, prepCtx := errgroup.WithContext(egCtx)
-		if plan.Reset {
-			r.phase("reset: down -v --remove-orphans; external volumes re-created empty: %s%s", listOrNone(plan.ExternalVolumes), instanceVolumes(plan))
-			prep.Go(func() error {
-				if err := r.backend.Down(prepCtx, p.Name, api.DownOptions{Project: p, RemoveOrphans: true, Volumes: true}); err != nil {
-					return fmt.Errorf("reset (down -v --remove-orphans) failed: %w", err)
-				}
-				return deploy.ResetExternalVolumes(prepCtx, r.engine, plan.ExternalVolumes)
-			})
-		}
-		if len(plan.Pull) > 0 {
-			r.phase("pull: %s", strings.Join(plan.Pull, ", "))
-			prep.Go(func() error {
-				w, err := deploy.PullImages(prepCtx, r.backend, r.engine, p, plan.Pull)
-				warnings = w
+		if len(plan.Build) > 0 {
+			if err := r.build(egCtx); err != nil {
 				return err
-			})
+			}
 		}
-		if err := prep.Wait(); err != nil || len(plan.Early) == 0 {
+		select {
+		case <-ready:
+		case <-egCtx.Done():
+			return egCtx.Err()
+		}
+		r.phase("start")
+		if r.started.IsZero() {
+			r.started = time.Now()
+		}
+		return r.create(egCtx, p, r.services)
+	})
+	eg.Go(func() error {
+		w, err := r.resetAndPull(egCtx)
+		warnings = w
+		if err != nil {
 			return err
+		}
+		if len(plan.Early) == 0 {
+			close(ready)
+			return nil
 		}
 		r.phase("start during the build: %s", strings.Join(plan.Early, ", "))
 		r.started = time.Now()
-		return r.up(egCtx, early, early, plan.Early)
+		if err := r.create(egCtx, early, plan.Early); err != nil {
+			return err
+		}
+		close(ready)
+		return r.start(egCtx, early, plan.Early)
 	})
+	return warnings, eg.Wait()
+}
+
+// resetAndPull resets (unless --no-reset) and pulls at the same time, and
+// returns the warnings of the pull.
+func (r *upRun) resetAndPull(ctx context.Context) ([]string, error) {
+	var warnings []string
+	p, plan := r.p, r.plan
+	eg, egCtx := errgroup.WithContext(ctx)
+	if plan.Reset {
+		r.phase("reset: down -v --remove-orphans; external volumes re-created empty: %s%s", listOrNone(plan.ExternalVolumes), instanceVolumes(plan))
+		eg.Go(func() error {
+			if err := r.backend.Down(egCtx, p.Name, api.DownOptions{Project: p, RemoveOrphans: true, Volumes: true}); err != nil {
+				return fmt.Errorf("reset (down -v --remove-orphans) failed: %w", err)
+			}
+			return deploy.ResetExternalVolumes(egCtx, r.engine, plan.ExternalVolumes)
+		})
+	}
+	if len(plan.Pull) > 0 {
+		r.phase("pull: %s", strings.Join(plan.Pull, ", "))
+		eg.Go(func() error {
+			w, err := deploy.PullImages(egCtx, r.backend, r.engine, p, plan.Pull)
+			warnings = w
+			return err
+		})
+	}
 	return warnings, eg.Wait()
 }
 
@@ -363,15 +402,24 @@ func (r *upRun) build(ctx context.Context) error {
 	return nil
 }
 
-// up creates the services of p (all with none) as Compose's up -d
-// --remove-orphans, recreating only the containers whose configuration
-// changed, then starts those of start that are not running.
-func (r *upRun) up(ctx context.Context, p, start *types.Project, services []string) error {
-	err := r.backend.Up(ctx, p, api.UpOptions{
-		Create: api.CreateOptions{Services: services, RemoveOrphans: true, Recreate: api.RecreateDiverged, RecreateDependencies: api.RecreateDiverged},
-		Start:  api.StartOptions{Project: start, Services: services},
+// create creates the containers of p as Compose's up -d --remove-orphans
+// does before it starts them, recreating only those whose configuration
+// changed; services are the services named on the command line (all with
+// none).
+func (r *upRun) create(ctx context.Context, p *types.Project, services []string) error {
+	err := r.backend.Create(ctx, p, api.CreateOptions{
+		Services: services, RemoveOrphans: true, Recreate: api.RecreateDiverged, RecreateDependencies: api.RecreateDiverged,
 	})
 	if err != nil {
+		return fmt.Errorf("creating the containers failed: %w\nSee 'docker picatest status' and 'docker picatest logs'", err)
+	}
+	return nil
+}
+
+// start starts the containers of the services of p that are not running,
+// as Compose's up -d does once they are created.
+func (r *upRun) start(ctx context.Context, p *types.Project, services []string) error {
+	if err := r.backend.Start(ctx, p.Name, api.StartOptions{Project: p, Services: services}); err != nil {
 		return fmt.Errorf("starting the containers failed: %w\nSee 'docker picatest status' and 'docker picatest logs'", err)
 	}
 	return nil
@@ -396,15 +444,11 @@ func (r *upRun) startProject(ctx context.Context) (*types.Project, error) {
 // err.
 func (r *upRun) startAndWait(ctx context.Context, warnings []string) (report *upReport, werr *smoke.WaitError, err error) {
 	p, opts := r.p, r.opts
-	r.phase("start")
-	if r.started.IsZero() {
-		r.started = time.Now()
-	}
 	start, err := r.startProject(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := r.up(ctx, p, start, r.services); err != nil {
+	if err := r.start(ctx, start, r.services); err != nil {
 		return nil, nil, err
 	}
 	r.phase("wait: running and healthy within %s, then stable for %s", opts.waitTimeout, opts.stable)

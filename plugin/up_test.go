@@ -57,8 +57,8 @@ func TestUpReportNamesFilesAsConfigDoes(t *testing.T) {
 }
 
 // TestUpDryRunChangesNothing: up --dry-run prints the plan and calls no
-// Backend method that changes the engine (no Down, Build, Pull, Up or
-// Push), on a project with something to reset, build and pull.
+// Backend method that changes the engine (no Down, Build, Pull, Create,
+// Start or Push), on a project with something to reset, build and pull.
 func TestUpDryRunChangesNothing(t *testing.T) {
 	b := &fakeBackend{project: composetest.Load(t, `
 services:
