@@ -212,3 +212,47 @@ func TestUpDryRun(t *testing.T) {
 	assert.Check(t, is.Equal(old.Stdout, "production data"), old)
 	p.assertTreeUnchanged(tree)
 }
+
+// TestUpResetNetworks: the reset keeps the networks Compose created with
+// a record of their configuration; up recreates one whose configuration
+// changed, and the reset removes one without a record.
+func TestUpResetNetworks(t *testing.T) {
+	p := newProject(t)
+	id := func(network string) string { return p.inspect(p.Name+"_"+network, "{{.Id}}") }
+	// A network as docker-compose v1 made it: the project's labels, no
+	// record of its configuration.
+	legacy := p.docker("network", "create", "--label", "com.docker.compose.project="+p.Name,
+		"--label", "com.docker.compose.network=legacy", p.Name+"_legacy")
+	assert.Equal(t, legacy.ExitCode, 0, legacy)
+	legacyID := strings.TrimSpace(legacy.Stdout)
+
+	r := p.picatest("up", "--yes", "--stable", "0s", "--no-smoke", "--progress", "plain")
+	assert.Equal(t, r.ExitCode, 0, r)
+	assert.Check(t, is.Contains(r.Stderr, "picatest: reset: down -v --remove-orphans; "), "nothing recorded to keep")
+	assert.Check(t, id("legacy") != legacyID, "the network without a record is removed and created again")
+	assert.Check(t, p.inspect(p.Name+"_legacy", `{{index .Labels "com.docker.compose.config-hash"}}`) != "")
+	defaultID, backID, legacyID := id("default"), id("back"), id("legacy")
+
+	r = p.picatest("up", "--yes", "--stable", "0s", "--no-smoke", "--progress", "plain")
+	assert.Equal(t, r.ExitCode, 0, r)
+	assert.Check(t, is.Contains(r.Stderr, "picatest: reset: down -v --remove-orphans (network "+
+		p.Name+"_back, "+p.Name+"_default, "+p.Name+"_legacy kept: up recreates a network whose configuration changed)"))
+	assert.Check(t, is.Equal(id("default"), defaultID))
+	assert.Check(t, is.Equal(id("back"), backID))
+	assert.Check(t, is.Equal(id("legacy"), legacyID))
+	assert.Check(t, is.Equal(p.inspect(p.containerOf("app"), "{{.State.Health.Status}}"), "healthy"))
+
+	p.Env = append(p.Env, "NET_VERSION=2")
+	r = p.picatest("up", "--yes", "--stable", "0s", "--no-smoke", "--progress", "plain")
+	assert.Equal(t, r.ExitCode, 0, r)
+	assert.Check(t, id("back") != backID, "the changed network is recreated")
+	assert.Check(t, is.Equal(p.inspect(p.Name+"_back", `{{index .Labels "e2e.version"}}`), "2"))
+	assert.Check(t, is.Equal(id("default"), defaultID))
+	app := p.containerOf("app")
+	assert.Check(t, is.Equal(p.inspect(app, "{{.State.Health.Status}}"), "healthy"))
+	assert.Check(t, is.Contains(p.inspect(app, "{{json .NetworkSettings.Networks}}"), p.Name+"_back"))
+
+	d := p.picatest("down")
+	assert.Equal(t, d.ExitCode, 0, d)
+	assert.Check(t, is.Equal(strings.Join(p.objects("network", ""), "\n"), ""), "down removes the networks")
+}

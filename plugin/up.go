@@ -364,9 +364,13 @@ func (r *upRun) resetAndPull(ctx context.Context) ([]string, error) {
 	p, plan := r.p, r.plan
 	eg, egCtx := errgroup.WithContext(ctx)
 	if plan.Reset {
-		r.phase("reset: down -v --remove-orphans; external volumes re-created empty: %s%s", listOrNone(plan.ExternalVolumes), instanceVolumes(plan))
+		down, kept, err := deploy.DownProject(ctx, r.engine, p)
+		if err != nil {
+			return nil, err
+		}
+		r.phase("reset: down -v --remove-orphans%s; external volumes re-created empty: %s%s", keptNetworks(kept), listOrNone(plan.ExternalVolumes), instanceVolumes(plan))
 		eg.Go(func() error {
-			if err := r.backend.Down(egCtx, p.Name, api.DownOptions{Project: p, RemoveOrphans: true, Volumes: true}); err != nil {
+			if err := r.backend.Down(egCtx, p.Name, api.DownOptions{Project: down, RemoveOrphans: true, Volumes: true}); err != nil {
 				return fmt.Errorf("reset (down -v --remove-orphans) failed: %w", err)
 			}
 			return deploy.ResetExternalVolumes(egCtx, r.engine, plan.ExternalVolumes)
@@ -530,7 +534,7 @@ func renderPlan(plan deploy.Plan, tp *testProject, chk *checks, routing []lint.F
 	fmt.Fprintf(&b, "Plan for project %s (dry run: nothing is changed)\n", p.Name)
 	fmt.Fprintf(&b, "1. preflight: engine reachable, test host (%s), lock, owner, external networks: %s\n", strings.Join(tp.Settings.TestHosts, ", "), listOrNone(plan.Networks))
 	if plan.Reset {
-		fmt.Fprintf(&b, "2. reset: down -v --remove-orphans; external volumes removed and re-created empty: %s%s\n", listOrNone(plan.ExternalVolumes), instanceVolumes(plan))
+		fmt.Fprintf(&b, "2. reset: down -v --remove-orphans (networks Compose recorded are kept: up recreates one that changed); external volumes removed and re-created empty: %s%s\n", listOrNone(plan.ExternalVolumes), instanceVolumes(plan))
 	} else {
 		b.WriteString("2. reset: skipped (--no-reset)\n")
 	}
@@ -578,6 +582,14 @@ func renderPlan(plan deploy.Plan, tp *testProject, chk *checks, routing []lint.F
 
 // instanceVolumes names the volumes of an instance that the reset
 // removes and up creates empty, after the external volumes.
+// keptNetworks says which networks the reset keeps (deploy.DownProject).
+func keptNetworks(kept []string) string {
+	if len(kept) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (network %s kept: up recreates a network whose configuration changed)", strings.Join(kept, ", "))
+}
+
 func instanceVolumes(plan deploy.Plan) string {
 	if len(plan.InstanceVolumes) == 0 {
 		return ""

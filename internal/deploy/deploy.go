@@ -199,6 +199,46 @@ func missingObjects(names []string, inspect func(name string) error) ([]string, 
 	return missing, nil
 }
 
+// DownProject returns the project the reset's down -v is given: p
+// without the networks the reset keeps, and the names of those. A network
+// of p is kept when Compose created it with a record of its configuration
+// (the label com.docker.compose.config-hash): networks hold no data once
+// their containers are gone, and Compose's up recreates a network whose
+// configuration changed, so removing an unchanged one to create it again
+// (about a second on Docker 20.10) would change nothing but its ID. A
+// network without that record (created by docker-compose v1, say) is
+// removed, as down -v does.
+func DownProject(ctx context.Context, c NetworkLister, p *types.Project) (*types.Project, []string, error) {
+	f := client.Filters{}
+	f.Add("label", api.ProjectLabel+"="+p.Name)
+	res, err := c.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing the networks of project %s: %w", p.Name, err)
+	}
+	recorded := map[string]bool{} // network key of a network with a record
+	for _, n := range res.Items {
+		key := n.Labels[api.NetworkLabel]
+		if cfg, ok := p.Networks[key]; ok && n.Name == cfg.Name && n.Labels[api.ConfigHashLabel] != "" {
+			recorded[key] = true
+		}
+	}
+	if len(recorded) == 0 {
+		return p, nil, nil
+	}
+	down := *p
+	down.Networks = types.Networks{}
+	var kept []string
+	for key, n := range p.Networks {
+		if recorded[key] && !bool(n.External) {
+			kept = append(kept, n.Name)
+			continue
+		}
+		down.Networks[key] = n
+	}
+	sort.Strings(kept)
+	return &down, kept, nil
+}
+
 // ResetExternalVolumes removes each of the external volumes names and
 // re-creates it empty with the same driver, options and labels (up cannot
 // start without it).
@@ -331,6 +371,11 @@ func (p pullProgress) On(events ...api.Resource) {
 // needs.
 type NetworkInspector interface {
 	NetworkInspect(ctx context.Context, network string, options client.NetworkInspectOptions) (client.NetworkInspectResult, error)
+}
+
+// NetworkLister is the part of the moby client DownProject needs.
+type NetworkLister interface {
+	NetworkList(ctx context.Context, options client.NetworkListOptions) (client.NetworkListResult, error)
 }
 
 // VolumeClient is the part of the moby client the external volumes need.

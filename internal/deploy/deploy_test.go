@@ -2,12 +2,15 @@ package deploy
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/compose/v5/pkg/api"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"gotest.tools/v3/assert"
 )
@@ -160,6 +163,70 @@ services:
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.DeepEqual(t, StartAfterBuild(p, early, tc.stopped), tc.want)
+		})
+	}
+}
+
+// networks answers NetworkList with its items, whatever the filters.
+type networks []network.Summary
+
+func (n networks) NetworkList(context.Context, client.NetworkListOptions) (client.NetworkListResult, error) {
+	return client.NetworkListResult{Items: n}, nil
+}
+
+func netw(name, key, hash string) network.Summary {
+	labels := map[string]string{api.ProjectLabel: "pad", api.NetworkLabel: key}
+	if hash != "" {
+		labels[api.ConfigHashLabel] = hash
+	}
+	return network.Summary{Network: network.Network{Name: name, Labels: labels}}
+}
+
+// TestDownProject: the reset keeps the networks Compose recorded and
+// removes the others.
+func TestDownProject(t *testing.T) {
+	p := loadProject(t, `
+services:
+  pad: {image: pad, networks: [default, back, old, proxy]}
+networks:
+  back: {}
+  old: {}
+  proxy: {external: true}
+  renamed: {name: pad-renamed}
+`)
+	cases := []struct {
+		name     string
+		engine   networks
+		kept     []string
+		networks []string // left in the project down removes
+	}{
+		{"none exists: down removes them all (nothing)", nil, nil, []string{"back", "default", "old", "proxy", "renamed"}},
+		{
+			name: "recorded networks kept; one without a record (docker-compose v1) removed",
+			engine: networks{
+				netw("pad_default", "default", "h1"),
+				netw("pad_back", "back", "h2"),
+				netw("pad_old", "old", ""),
+			},
+			kept:     []string{"pad_back", "pad_default"},
+			networks: []string{"old", "proxy", "renamed"},
+		},
+		{
+			name: "a network under another name than the project's is not the project's",
+			engine: networks{
+				netw("pad_renamed", "renamed", "h3"), // the name changed: Compose's up creates pad-renamed
+				netw("proxy", "proxy", "h4"),         // external: never down's
+			},
+			networks: []string{"back", "default", "old", "proxy", "renamed"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			down, kept, err := DownProject(context.Background(), tc.engine, p)
+			assert.NilError(t, err)
+			assert.DeepEqual(t, kept, tc.kept)
+			assert.DeepEqual(t, slices.Sorted(maps.Keys(down.Networks)), tc.networks)
+			assert.Equal(t, len(p.Networks), 5, "p is not changed")
 		})
 	}
 }
