@@ -580,8 +580,6 @@ func renderPlan(plan deploy.Plan, tp *testProject, chk *checks, routing []lint.F
 	return b.String()
 }
 
-// instanceVolumes names the volumes of an instance that the reset
-// removes and up creates empty, after the external volumes.
 // keptNetworks says which networks the reset keeps (deploy.DownProject).
 func keptNetworks(kept []string) string {
 	if len(kept) == 0 {
@@ -590,6 +588,8 @@ func keptNetworks(kept []string) string {
 	return fmt.Sprintf(" (network %s kept: up recreates a network whose configuration changed)", strings.Join(kept, ", "))
 }
 
+// instanceVolumes names the volumes of an instance that the reset
+// removes and up creates empty, after the external volumes.
 func instanceVolumes(plan deploy.Plan) string {
 	if len(plan.InstanceVolumes) == 0 {
 		return ""
