@@ -20,6 +20,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/termsafe"
 )
 
 // The lock of a project is a container that is created and never started,
@@ -285,8 +286,9 @@ func (l *lock) lockedError(h Holder, known bool) error {
 }
 
 // describeHolder is "alice (pid 42 on laptop, `docker picatest up`)", the
-// unknown parts left out.
+// unknown parts left out. The labels are anyone's text: shown escaped.
 func describeHolder(h Holder) string {
+	h.User, h.Host, h.Command = termsafe.String(h.User), termsafe.String(h.Host), termsafe.String(h.Command)
 	who := h.User
 	if who == "" {
 		who = "an unknown user"
