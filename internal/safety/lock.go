@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -455,16 +456,38 @@ func procAlive(me Holder, proc fs.FS) liveness {
 		case errors.Is(err, errExited):
 			return false, true
 		case errors.Is(err, fs.ErrNotExist):
-			if _, err := readStart(proc, 1); err != nil && !errors.Is(err, errExited) {
-				return false, false // other users' processes are hidden
-			}
-			return false, true
+			return false, seesOthers(proc) // else hidden, maybe alive
+
 		case err != nil:
 			return false, false
 		}
 		return start == "" || h.ProcessStart == "" || start == h.ProcessStart, true
 	}
 }
+
+// seesOthers reports whether proc shows the processes of other users: pid
+// 1 is readable and belongs to another user (or this client is root). Pid
+// 1 of our own user (a container run as that user) proves nothing.
+func seesOthers(proc fs.FS) bool {
+	if _, err := readStart(proc, 1); err != nil && !errors.Is(err, errExited) {
+		return false
+	}
+	uid := getuid()
+	if uid == 0 {
+		return true
+	}
+	st, err := fs.Stat(proc, "1")
+	if err != nil {
+		return false
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) == uid {
+		return false
+	}
+	return true
+}
+
+// getuid is os.Getuid, replaced by tests.
+var getuid = os.Getuid
 
 // errExited is the error of processStart for a zombie: its process has
 // exited.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -478,6 +479,8 @@ func TestProcAliveHiddenProc(t *testing.T) {
 	stat := func(state, start string) *fstest.MapFile {
 		return &fstest.MapFile{Data: []byte("4242 (docker-picatest) " + state + " 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 " + start + " 20 21\n")}
 	}
+	defer func(f func() int) { getuid = f }(getuid)
+	getuid = func() int { return 1000 }
 	me := Holder{Host: "h", Client: "boot/pid:[1]", PID: 7}
 	holder := Holder{Host: "h", Client: me.Client, PID: 4242, ProcessStart: "100"}
 	for _, tc := range []struct {
@@ -492,6 +495,8 @@ func TestProcAliveHiddenProc(t *testing.T) {
 		{"hidepid=2: pid 1 hidden too", fstest.MapFS{"7/stat": stat("S", "9")}, false, false},
 		{"hidepid=1: listed, not readable", deniedFS{fstest.MapFS{"1/stat": stat("S", "1")}, map[string]bool{"1/stat": true, "4242/stat": true}}, false, false},
 		{"hidepid=1, gone", deniedFS{fstest.MapFS{}, map[string]bool{"1/stat": true}}, false, false},
+		{"hidepid=2, pid 1 is ours (a container run as us)", fstest.MapFS{"1": {Mode: fs.ModeDir | 0o555, Sys: &syscall.Stat_t{Uid: 1000}}, "1/stat": stat("S", "1")}, false, false},
+		{"pid 1 is another user's", fstest.MapFS{"1": {Mode: fs.ModeDir | 0o555, Sys: &syscall.Stat_t{Uid: 0}}, "1/stat": stat("S", "1")}, false, true},
 	} {
 		a, k := procAlive(me, tc.proc)(holder)
 		assert.Check(t, is.Equal(a, tc.alive), tc.name)
