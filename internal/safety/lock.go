@@ -457,7 +457,6 @@ func procAlive(me Holder, proc fs.FS) liveness {
 			return false, true
 		case errors.Is(err, fs.ErrNotExist):
 			return false, seesOthers(proc) // else hidden, maybe alive
-
 		case err != nil:
 			return false, false
 		}
