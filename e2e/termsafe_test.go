@@ -63,11 +63,12 @@ func TestUpHostileOutput(t *testing.T) {
 		assertNoRawEscapes(t, r.Stdout+r.Stderr, r)
 		assert.Check(t, is.Contains(r.Stdout, hostileShown), r)
 	})
-	t.Run("a failed up: the last log lines, the JUnit report", func(t *testing.T) {
+	t.Run("a failed up: the last health checks and log lines, the JUnit report", func(t *testing.T) {
 		junit := filepath.Join(t.TempDir(), "report.xml")
-		r := p.dockerEnv([]string{"HEALTHY=false"}, "picatest", "up", "--yes", "--wait-timeout", "60s", "--progress", "plain", "--junit", junit)
+		r := p.picatest("-f", "compose.yaml", "-f", "unhealthy.yaml", "up", "--yes", "--wait-timeout", "60s", "--progress", "plain", "--junit", junit)
 		assert.Equal(t, r.ExitCode, 1, r)
 		assertNoRawEscapes(t, r.Stdout+r.Stderr, r)
+		assert.Check(t, is.Contains(r.Stdout, "Last health checks:\n  app: open /missing\\x1b[2J\\x1b]52;c;aGk=\\x07: no such file or directory"), r)
 		assert.Check(t, is.Contains(r.Stdout, "Last log lines:\n  "+hostileShown), r)
 		b, err := os.ReadFile(junit)
 		assert.NilError(t, err)
