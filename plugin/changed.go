@@ -14,6 +14,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/changed"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/junit"
+	"github.com/picasoft/docker-picatest/internal/termsafe"
 )
 
 // This file holds up --changed: the ordinary up of each changed service
@@ -104,7 +105,7 @@ func runChanged(ctx context.Context, dockerCli command.Cli, newBackend BackendFu
 			if fr == nil {
 				res.detail = firstLine(res.Error)
 				// up alone would print it on exit: say it now, as it comes.
-				fmt.Fprintf(dockerCli.Err(), "picatest: folder %s: %s\n", f.Dir, res.Error)
+				fmt.Fprintf(dockerCli.Err(), "picatest: folder %s: %s\n", f.Dir, termsafe.Text(res.Error))
 			}
 		}
 		res.detail = m.String(res.detail)
@@ -218,7 +219,7 @@ func (r changedReport) render(format string) (string, error) {
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "FOLDER\tPROJECT\tRESULT\tDETAIL")
 		for _, f := range r.Folders {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Folder, orDash(f.Project), f.Result, f.detail)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Folder, orDash(f.Project), f.Result, termsafe.String(f.detail))
 		}
 		_ = tw.Flush()
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/termsafe"
 	"github.com/picasoft/docker-picatest/internal/traefikapi"
 	"github.com/picasoft/docker-picatest/smoke"
 )
@@ -205,7 +206,7 @@ func (r checkResult) print(b *strings.Builder) {
 			fmt.Fprintf(b, "\nSmoke checks through Traefik at %s:\n", s.Proxy)
 			failed := false
 			for _, c := range s.Checks {
-				fmt.Fprintf(b, "  %s\n", c.line)
+				fmt.Fprintf(b, "  %s\n", termsafe.Line(c.line))
 				failed = failed || (c.Result != string(smoke.OK) && c.Result != string(smoke.Skipped))
 			}
 			if failed && s.Causes == smoke.CauseInferred {
@@ -233,7 +234,7 @@ func (r checkResult) print(b *strings.Builder) {
 		fmt.Fprintf(b, "Log scan: %s in %s (%s; ignore patterns: x-picatest log-ignore):\n", plural(total, "error line"), plural(len(l.Matches), "container"), kind)
 		for _, m := range l.Matches {
 			for _, line := range m.Lines {
-				fmt.Fprintf(b, "  WARNING: %s | %s\n", m.Service, line)
+				fmt.Fprintf(b, "  WARNING: %s | %s\n", m.Service, termsafe.Line(line))
 			}
 			if m.Total > len(m.Lines) {
 				fmt.Fprintf(b, "  WARNING: %s | ... %d more (docker picatest logs %s)\n", m.Service, m.Total-len(m.Lines), m.Service)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/engine"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/termsafe"
 )
 
 // runFunc is the body of a subcommand.
@@ -63,6 +64,28 @@ func surfaceStatus(err error) error {
 		return err
 	}
 	return dockercli.StatusError{StatusCode: exitcode.Of(err), Status: err.Error(), Cause: err}
+}
+
+// escapeErrors wraps the RunE of a command so that its error message,
+// which may quote the engine or a container (a build's output, a label),
+// reaches the terminal with its control characters escaped (termsafe.Text:
+// lines and tabs kept). It runs after the masking, which matches the
+// secrets as they are. The exit code is kept.
+func escapeErrors(run func(*cobra.Command, []string) error) func(*cobra.Command, []string) error {
+	if run == nil {
+		return nil
+	}
+	return func(cmd *cobra.Command, args []string) error {
+		err := run(cmd, args)
+		if err == nil {
+			return nil
+		}
+		msg := err.Error()
+		if safe := termsafe.Text(msg); safe != msg {
+			return dockercli.StatusError{StatusCode: exitcode.Of(err), Status: safe, Cause: err}
+		}
+		return err
+	}
 }
 
 // noArgs is cobra.NoArgs with the exit code of invalid input.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/termsafe"
 )
 
 // checkFormat refuses (exit 2) a --format value that is not one of
@@ -32,7 +33,9 @@ func renderJSON(v any) (string, error) {
 	if err := enc.Encode(v); err != nil {
 		return "", fmt.Errorf("encoding the JSON report: %w", err)
 	}
-	return b.String(), nil
+	// Escapes of the containers' text that encoding/json writes as they
+	// are (the C1 controls...) are not to reach a terminal.
+	return string(termsafe.JSON([]byte(b.String()))), nil
 }
 
 // writeJSON writes v to w as renderJSON renders it.

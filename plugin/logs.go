@@ -7,6 +7,8 @@ import (
 	"github.com/docker/compose/v5/cmd/formatter"
 	"github.com/docker/compose/v5/pkg/api"
 	"github.com/spf13/cobra"
+
+	"github.com/picasoft/docker-picatest/internal/termsafe"
 )
 
 type logsOptions struct {
@@ -53,7 +55,8 @@ func runLogs(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 	if err != nil {
 		return err
 	}
-	consumer := formatter.NewLogConsumer(ctx, dockerCli.Out(), dockerCli.Err(), dockerCli.Out().IsTerminal(), true, opts.timestamps)
+	// The lines reach the terminal escaped (termsafe).
+	consumer := termsafe.Consumer(formatter.NewLogConsumer(ctx, dockerCli.Out(), dockerCli.Err(), dockerCli.Out().IsTerminal(), true, opts.timestamps))
 	return backend.Logs(ctx, p.Name, consumer, api.LogOptions{
 		Services:   services,
 		Tail:       opts.tail,

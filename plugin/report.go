@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/picasoft/docker-picatest/internal/termsafe"
 	"github.com/picasoft/docker-picatest/smoke"
 	"github.com/picasoft/docker-picatest/transforms"
 	"github.com/picasoft/docker-picatest/transforms/buildcontext"
@@ -111,7 +112,7 @@ func (r *upReport) render(format string) (string, error) {
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVICE\tIMAGE\tSTATE\tHEALTH\tRESTARTS\tTEST URLS")
 	for _, s := range r.Services {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", s.Service, s.Image, s.State, orDash(s.Health), s.Restarts, orDash(strings.Join(s.URLs, " ")))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", s.Service, termsafe.String(s.Image), s.State, orDash(s.Health), s.Restarts, termsafe.String(orDash(strings.Join(s.URLs, " "))))
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(&b, "\n%d rewrites, %d example secrets used", len(r.Rewrites), len(r.ExampleSecrets))
@@ -136,13 +137,14 @@ func (r *upReport) render(format string) (string, error) {
 		if len(f.HealthLog) > 0 {
 			b.WriteString("Last health checks:\n")
 			for _, l := range f.HealthLog {
-				fmt.Fprintf(&b, "  %s\n", l)
+				// One check's output, shown on one line.
+				fmt.Fprintf(&b, "  %s\n", termsafe.String(l))
 			}
 		}
 		if len(f.LogTail) > 0 {
 			b.WriteString("Last log lines:\n")
 			for _, l := range f.LogTail {
-				fmt.Fprintf(&b, "  %s\n", l)
+				fmt.Fprintf(&b, "  %s\n", termsafe.Line(l))
 			}
 		}
 	} else {

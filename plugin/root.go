@@ -155,7 +155,7 @@ says which of them it returns.`,
 		if instanceCommands[sub.Name()] {
 			opts.addInstanceFlag(sub.Flags())
 		}
-		sub.RunE = opts.maskErrors(sub.RunE)
+		sub.RunE = escapeErrors(opts.maskErrors(sub.RunE))
 	}
 	cmd.AddCommand(newVersionCommand(dockerCli))
 	cmd.AddCommand(newCompletionCommand(dockerCli))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/safety"
+	"github.com/picasoft/docker-picatest/internal/termsafe"
 	"github.com/picasoft/docker-picatest/smoke"
 	"github.com/picasoft/docker-picatest/transforms/instance"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
@@ -212,7 +213,7 @@ func printLocks(w io.Writer, locks []safety.Holder) error {
 		if !l.Since.IsZero() {
 			since, age = safety.Time(l.Since), safety.Ago(l.Since)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", l.Project, orDash(l.User), orDash(l.Host), l.PID, orDash(l.Command), since, age)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", termsafe.String(l.Project), termsafe.String(orDash(l.User)), termsafe.String(orDash(l.Host)), l.PID, termsafe.String(orDash(l.Command)), since, age)
 	}
 	return tw.Flush()
 }
@@ -222,7 +223,7 @@ func printStatus(w io.Writer, project string, lines []containerStatus, format, u
 		return writeJSON(w, map[string]any{"project": project, "containers": lines})
 	}
 	if len(lines) == 0 {
-		_, err := fmt.Fprintf(w, "Project %s has no containers: start it with '%s'.\n", project, up)
+		_, err := fmt.Fprintf(w, "Project %s has no containers: start it with '%s'.\n", termsafe.String(project), up)
 		return err
 	}
 	return printStatusTable(w, lines, false)
@@ -235,7 +236,9 @@ func printStatusTable(w io.Writer, lines []containerStatus, withProject bool) er
 	project := func(l containerStatus) string { return "" }
 	if withProject {
 		fmt.Fprint(tw, "PROJECT\tINSTANCE\t")
-		project = func(l containerStatus) string { return l.Project + "\t" + orDash(l.Instance) + "\t" }
+		project = func(l containerStatus) string {
+			return termsafe.String(l.Project) + "\t" + termsafe.String(orDash(l.Instance)) + "\t"
+		}
 	}
 	fmt.Fprintln(tw, "SERVICE\tSTATE\tHEALTH\tRESTARTS\tTEST URLS\tOWNER\tBRANCH\tCOMMIT\tAGE")
 	for _, l := range lines {
@@ -243,8 +246,9 @@ func printStatusTable(w io.Writer, lines []containerStatus, withProject bool) er
 		if len(commit) > 12 {
 			commit = commit[:12]
 		}
-		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", project(l), l.Service, l.State, orDash(l.Health), l.Restarts,
-			orDash(strings.Join(l.URLs, " ")), orDash(l.Owner), orDash(l.Branch), orDash(commit), orDash(l.Age))
+		// The labels (owner, branch, commit...) are anyone's text.
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", project(l), termsafe.String(l.Service), l.State, orDash(l.Health), l.Restarts,
+			termsafe.String(orDash(strings.Join(l.URLs, " "))), termsafe.String(orDash(l.Owner)), termsafe.String(orDash(l.Branch)), termsafe.String(orDash(commit)), orDash(l.Age))
 	}
 	return tw.Flush()
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/lint"
 	"github.com/picasoft/docker-picatest/internal/safety"
+	"github.com/picasoft/docker-picatest/internal/termsafe"
 	"github.com/picasoft/docker-picatest/smoke"
 )
 
@@ -230,6 +231,7 @@ func upProject(ctx context.Context, dockerCli command.Cli, newBackend BackendFun
 		return project, err
 	}
 	defer release()
+	run.release = release
 	warnings, err := run.resetBuildPull(ctx)
 	if err != nil {
 		return project, err
@@ -261,6 +263,9 @@ type upRun struct {
 	done func(*upReport) error
 	// started is when the containers were started.
 	started time.Time
+	// release frees the project's lock (idempotent): --follow frees it
+	// once the report is printed, not when the user stops following.
+	release func()
 }
 
 // preflight applies the safety rules (test host, lock, owner), checks the
@@ -508,8 +513,13 @@ func (r *upRun) report(ctx context.Context, report *upReport, werr *smoke.WaitEr
 		return err
 	}
 	if r.opts.follow {
+		// The test is over: another up or down of the project need not
+		// wait for the user to stop following the logs.
+		if r.release != nil {
+			r.release()
+		}
 		out := r.dockerCli.Out()
-		consumer := formatter.NewLogConsumer(ctx, out, r.dockerCli.Err(), out.IsTerminal(), true, false)
+		consumer := termsafe.Consumer(formatter.NewLogConsumer(ctx, out, r.dockerCli.Err(), out.IsTerminal(), true, false))
 		return r.backend.Logs(ctx, r.p.Name, consumer, api.LogOptions{Project: r.p, Services: r.services, Follow: true, Since: r.started.Format(time.RFC3339)})
 	}
 	return nil

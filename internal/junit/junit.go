@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/picasoft/docker-picatest/internal/termsafe"
 )
 
 // Report is a JUnit document: <testsuites>.
@@ -240,17 +242,12 @@ func cleanCases(cases []Case) []Case {
 	return out
 }
 
-// clean drops the characters XML 1.0 cannot hold (control characters of
-// container logs, ANSI escapes' ESC), which encoding/xml would otherwise
-// write as U+FFFD or reject in a reader.
+// clean escapes the characters XML 1.0 cannot hold (control characters of
+// container logs, ANSI escapes' ESC, U+FFFE, U+FFFF), which encoding/xml
+// would write in CDATA as they are (an invalid document) or as U+FFFD
+// elsewhere, and those a terminal would interpret when the file is shown:
+// they read as visible escapes (termsafe.Text, \x1b), the tabs and lines
+// kept. A carriage return ending a line of a CRLF text is dropped.
 func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\t' || r == '\n' || r == '\r':
-			return r
-		case r < 0x20 || r == 0xFFFE || r == 0xFFFF || (r >= 0xD800 && r <= 0xDFFF):
-			return -1
-		}
-		return r
-	}, s)
+	return termsafe.Text(strings.ReplaceAll(s, "\r\n", "\n"))
 }

@@ -55,7 +55,8 @@ func TestWriteCounts(t *testing.T) {
 	out := b.String()
 	assert.Check(t, is.Contains(out, `<testsuites name="docker picatest up --changed" tests="6" failures="1" errors="1" time="4.500">`))
 	assert.Check(t, is.Contains(out, `<testsuite name="pica-mail" tests="2" failures="1" errors="0" skipped="1" time="3.000"`))
-	assert.Check(t, !strings.Contains(out, "\x1b"), "control characters dropped")
+	assert.Check(t, !strings.Contains(out, "\x1b"), "control characters escaped")
+	assert.Check(t, is.Contains(out, `database unreachable\x1b[0m`), "shown as a visible escape")
 }
 
 // TestWriteValidates checks the written report against the JUnit schema
@@ -78,7 +79,7 @@ func TestWriteReadBack(t *testing.T) {
 	assert.Equal(t, got.Tests, 6)
 	assert.Equal(t, got.Time, Seconds(4500*time.Millisecond))
 	assert.Equal(t, got.Suites[0].Cases[0].Failure.Message, "unhealthy")
-	assert.Check(t, is.Contains(got.Suites[0].Cases[0].Failure.Text, "error: ]]> database unreachable[0m\n"))
+	assert.Check(t, is.Contains(got.Suites[0].Cases[0].Failure.Text, "error: ]]> database unreachable\\x1b[0m\n"))
 	assert.Equal(t, got.Suites[1].Cases[0].SystemOut, Output("running, healthy, 0 restarts"))
 }
 

@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -20,6 +22,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/termsafe"
 )
 
 // The lock of a project is a container that is created and never started,
@@ -198,6 +201,10 @@ func (l *lock) acquire(ctx context.Context) (release func(), err error) {
 		if got.Container.Config != nil {
 			labels = got.Container.Config.Labels
 		}
+		if labels[LockLabel] != l.me.Project {
+			// Not a lock: never removed, whatever the flags.
+			return nil, exitcode.With(exitcode.Refused, l.notALockError(got.Container))
+		}
 		h := holderFromLabels(got.Container.ID, labels)
 		alive, known := l.alive(h)
 		switch {
@@ -237,6 +244,40 @@ func (l *lock) acquire(ctx context.Context) (release func(), err error) {
 		}
 	}
 }
+
+// notALockError is the refusal when the container with the name of the
+// lock is not the lock of the project (created by hand, by another tool):
+// it is someone's, picatest removes it neither to free the lock nor with
+// --break-lock.
+func (l *lock) notALockError(c container.InspectResponse) error {
+	name := LockPrefix + l.me.Project
+	var what []string
+	if c.Config != nil && c.Config.Image != "" {
+		what = append(what, "image "+termsafe.String(c.Config.Image))
+	}
+	if c.State != nil && c.State.Status != "" {
+		what = append(what, string(c.State.Status))
+	}
+	if c.Config != nil {
+		if p := c.Config.Labels[composeProjectLabel]; p != "" {
+			what = append(what, "Compose project "+termsafe.String(p))
+		}
+		if p := c.Config.Labels[LockLabel]; p != "" {
+			what = append(what, "the lock of project "+termsafe.String(p))
+		}
+	}
+	desc := ""
+	if len(what) > 0 {
+		desc = " (" + strings.Join(what, ", ") + ")"
+	}
+	return fmt.Errorf("container %s%s has the name of the lock of project %s but is not that lock (it lacks the label %s=%s): picatest does not remove it, %s or not; "+
+		"if it is not needed, remove or rename it yourself (docker rm %s, docker rename %s <new name>), then run this command again",
+		name, desc, l.me.Project, LockLabel, l.me.Project, l.flag, name, name)
+}
+
+// composeProjectLabel is the label of Compose's containers naming their
+// project, for the description of a container that is not a lock.
+const composeProjectLabel = "com.docker.compose.project"
 
 // remove removes the lock container id; one already gone is no error.
 func (l *lock) remove(ctx context.Context, id string) error {
@@ -285,8 +326,9 @@ func (l *lock) lockedError(h Holder, known bool) error {
 }
 
 // describeHolder is "alice (pid 42 on laptop, `docker picatest up`)", the
-// unknown parts left out.
+// unknown parts left out. The labels are anyone's text: shown escaped.
 func describeHolder(h Holder) string {
+	h.User, h.Host, h.Command = termsafe.String(h.User), termsafe.String(h.Host), termsafe.String(h.Command)
 	who := h.User
 	if who == "" {
 		who = "an unknown user"
@@ -387,22 +429,68 @@ func importError(rc io.ReadCloser) error {
 	}
 }
 
-// processAlive is the liveness of a holder on Linux: the holder's process
-// can be checked only from a client of the same kernel boot, PID namespace
-// and host name; it is alive when its pid runs and started when the holder
-// says (a reused pid is another process).
-func processAlive(me Holder) liveness {
+// processAlive is the liveness of a holder on Linux, read from proc (the
+// /proc of this client): the holder's process can be checked only from a
+// client of the same kernel boot, PID namespace and host name; it is alive
+// when its pid runs and started when the holder says (a reused pid is
+// another process).
+//
+// A /proc that hides the processes of other users (mounted with hidepid,
+// systemd's ProtectProc) shows no /proc/<pid> for a live holder run by
+// another user: an absent pid proves the holder dead only when this client
+// sees the processes of others, which it tells by pid 1, visible to every
+// user of a plain /proc and hidden by hidepid from all but root. A pid
+// whose stat cannot be read (hidepid=1: the entry is listed but closed)
+// cannot be checked either. Both are unknown, not dead: the lock is
+// reported as possibly stale, to be broken with --break-lock.
+func processAlive(me Holder) liveness { return procAlive(me, procFS) }
+
+// procAlive is processAlive reading proc.
+func procAlive(me Holder, proc fs.FS) liveness {
 	return func(h Holder) (alive, known bool) {
 		if h.Client == "" || h.Client != me.Client || h.Host != me.Host || h.PID <= 0 {
 			return false, false
 		}
-		start, ok := processStart(h.PID)
-		if !ok {
+		start, err := readStart(proc, h.PID)
+		switch {
+		case errors.Is(err, errExited):
 			return false, true
+		case errors.Is(err, fs.ErrNotExist):
+			return false, seesOthers(proc) // else hidden, maybe alive
+		case err != nil:
+			return false, false
 		}
 		return start == "" || h.ProcessStart == "" || start == h.ProcessStart, true
 	}
 }
+
+// seesOthers reports whether proc shows the processes of other users: pid
+// 1 is readable and belongs to another user (or this client is root). Pid
+// 1 of our own user (a container run as that user) proves nothing.
+func seesOthers(proc fs.FS) bool {
+	if _, err := readStart(proc, 1); err != nil && !errors.Is(err, errExited) {
+		return false
+	}
+	uid := getuid()
+	if uid == 0 {
+		return true
+	}
+	st, err := fs.Stat(proc, "1")
+	if err != nil {
+		return false
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) == uid {
+		return false
+	}
+	return true
+}
+
+// getuid is os.Getuid, replaced by tests.
+var getuid = os.Getuid
+
+// errExited is the error of processStart for a zombie: its process has
+// exited.
+var errExited = errors.New("the process has exited")
 
 // clientID is the boot ID and the PID namespace of this process's kernel,
 // "" when they cannot be read (not Linux).
@@ -418,13 +506,21 @@ func clientID() string {
 	return strings.TrimSpace(string(boot)) + "/" + ns
 }
 
-// processStart is the start time of process pid (field 22 of
-// /proc/<pid>/stat, clock ticks after boot), "" when unreadable; ok is
-// false when the process does not exist or is a zombie (it has exited).
+// processStart is the start time of process pid in /proc (readStart); ok
+// is false when it cannot be read or the process has exited.
 func processStart(pid int) (start string, ok bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	start, err := readStart(procFS, pid)
+	return start, err == nil
+}
+
+// readStart is the start time of process pid (field 22 of <pid>/stat in
+// proc, clock ticks after boot), "" when the line is too short. The error
+// is that of reading the file (fs.ErrNotExist: no such process, or one
+// hidden from this user), errExited for a zombie.
+func readStart(proc fs.FS, pid int) (start string, err error) {
+	b, err := fs.ReadFile(proc, strconv.Itoa(pid)+"/stat")
 	if err != nil {
-		return "", false
+		return "", err
 	}
 	// The command name, in parentheses, may hold spaces: fields count from
 	// after its last ')'.
@@ -434,10 +530,13 @@ func processStart(pid int) (start string, ok bool) {
 	}
 	fields := strings.Fields(s)
 	if len(fields) > 0 && (fields[0] == "Z" || fields[0] == "X") {
-		return "", false
+		return "", errExited
 	}
 	if len(fields) < 20 {
-		return "", true
+		return "", nil
 	}
-	return fields[19], true
+	return fields[19], nil
 }
+
+// procFS is the /proc of this client.
+var procFS = os.DirFS("/proc")

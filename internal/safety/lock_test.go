@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -71,7 +74,8 @@ func (f *fakeLockEngine) ContainerInspect(_ context.Context, name string, _ clie
 	if !ok {
 		return client.ContainerInspectResult{}, fmt.Errorf("No such container: %s: %w", name, cerrdefs.ErrNotFound)
 	}
-	return client.ContainerInspectResult{Container: container.InspectResponse{ID: c.ID, Config: &container.Config{Labels: c.Labels}}}, nil
+	return client.ContainerInspectResult{Container: container.InspectResponse{ID: c.ID, Config: &container.Config{Image: c.Image, Labels: c.Labels},
+		State: &container.State{Status: c.State}}}, nil
 }
 
 func (f *fakeLockEngine) ContainerRemove(_ context.Context, id string, _ client.ContainerRemoveOptions) (client.ContainerRemoveResult, error) {
@@ -402,6 +406,102 @@ func TestLocks(t *testing.T) {
 	assert.Check(t, is.Equal(locks[0].User, "alice"))
 	assert.Check(t, is.Equal(locks[1].Project, "wiki"))
 	assert.Check(t, is.Equal(locks[1].PID, 4242))
+}
+
+// TestLockNeverRemovesAContainerThatIsNotTheLock: a container named as
+// the lock but without the lock's labels (or the lock of another project)
+// is refused (exit 3) and named, with or without --break-lock, and never
+// removed.
+func TestLockNeverRemovesAContainerThatIsNotTheLock(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		labels map[string]string
+		want   string
+	}{
+		{"no labels", map[string]string{"com.docker.compose.project": "web"}, "container picatest-lock-pad (image nginx:1.25, running, Compose project web) has the name of the lock of project pad but is not that lock (it lacks the label net.picasoft.picatest.lock=pad)"},
+		{"another project's lock", map[string]string{LockLabel: "wiki", lockUser: "alice"}, "container picatest-lock-pad (image nginx:1.25, running, the lock of project wiki) has the name"},
+	} {
+		for _, breakLock := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, break %v", tc.name, breakLock), func(t *testing.T) {
+				f := newFakeLockEngine()
+				f.image = true
+				f.containers[LockPrefix+"pad"] = container.Summary{ID: "web1", Image: "nginx:1.25", State: "running", Labels: tc.labels}
+				// Its holder, were it read, would be dead or unknown.
+				l, _ := testLock(f, testHolder("bob"), time.Second, "")
+				l.breakLock = breakLock
+				start := time.Now()
+				_, err := l.acquire(context.Background())
+				assert.Equal(t, exitcode.Of(err), exitcode.Refused)
+				assert.Check(t, is.Contains(err.Error(), tc.want))
+				assert.Check(t, is.Contains(err.Error(), "picatest does not remove it, --break-lock or not"))
+				assert.Check(t, is.Contains(err.Error(), "docker rm picatest-lock-pad"))
+				assert.Check(t, is.Len(f.removed, 0))
+				assert.Check(t, time.Since(start) < time.Second, "refused at once, not after the wait")
+			})
+		}
+	}
+}
+
+func TestLockHolderLabelsAreEscaped(t *testing.T) {
+	f := newFakeLockEngine()
+	f.image = true
+	h := testHolder("mallory\x1b[2J\x1b]52;c;eA==\x07")
+	h.Command = "docker picatest up\nOK: project pad is up"
+	f.holdAs(h)
+	l, log := testLock(f, testHolder("bob"), 10*time.Millisecond)
+	_, err := l.acquire(context.Background())
+	assert.Equal(t, exitcode.Of(err), exitcode.Refused)
+	for _, out := range []string{err.Error(), log.String()} {
+		assert.Check(t, !strings.Contains(out, "\x1b"), out)
+		assert.Check(t, is.Contains(out, `mallory\x1b[2J\x1b]52;c;eA==\x07`))
+		assert.Check(t, is.Contains(out, "`docker picatest up\\x0aOK: project pad is up`"))
+	}
+}
+
+// deniedFS answers fs.ErrPermission for the files of denied (the entries
+// of a /proc mounted with hidepid=1: listed, not readable).
+type deniedFS struct {
+	fs.FS
+	denied map[string]bool
+}
+
+func (d deniedFS) Open(name string) (fs.File, error) {
+	if d.denied[name] {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return d.FS.Open(name)
+}
+
+// TestProcAliveHiddenProc: under a /proc that hides the processes of
+// other users, an absent pid is not proof of death: the holder is unknown
+// (--break-lock breaks it), never dead (freed by itself).
+func TestProcAliveHiddenProc(t *testing.T) {
+	stat := func(state, start string) *fstest.MapFile {
+		return &fstest.MapFile{Data: []byte("4242 (docker-picatest) " + state + " 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 " + start + " 20 21\n")}
+	}
+	defer func(f func() int) { getuid = f }(getuid)
+	getuid = func() int { return 1000 }
+	me := Holder{Host: "h", Client: "boot/pid:[1]", PID: 7}
+	holder := Holder{Host: "h", Client: me.Client, PID: 4242, ProcessStart: "100"}
+	for _, tc := range []struct {
+		name         string
+		proc         fs.FS
+		alive, known bool
+	}{
+		{"plain /proc, alive", fstest.MapFS{"1/stat": stat("S", "1"), "4242/stat": stat("S", "100")}, true, true},
+		{"plain /proc, gone", fstest.MapFS{"1/stat": stat("S", "1")}, false, true},
+		{"plain /proc, zombie", fstest.MapFS{"1/stat": stat("S", "1"), "4242/stat": stat("Z", "100")}, false, true},
+		{"plain /proc, pid reused", fstest.MapFS{"1/stat": stat("S", "1"), "4242/stat": stat("S", "555")}, false, true},
+		{"hidepid=2: pid 1 hidden too", fstest.MapFS{"7/stat": stat("S", "9")}, false, false},
+		{"hidepid=1: listed, not readable", deniedFS{fstest.MapFS{"1/stat": stat("S", "1")}, map[string]bool{"1/stat": true, "4242/stat": true}}, false, false},
+		{"hidepid=1, gone", deniedFS{fstest.MapFS{}, map[string]bool{"1/stat": true}}, false, false},
+		{"hidepid=2, pid 1 is ours (a container run as us)", fstest.MapFS{"1": {Mode: fs.ModeDir | 0o555, Sys: &syscall.Stat_t{Uid: 1000}}, "1/stat": stat("S", "1")}, false, false},
+		{"pid 1 is another user's", fstest.MapFS{"1": {Mode: fs.ModeDir | 0o555, Sys: &syscall.Stat_t{Uid: 0}}, "1/stat": stat("S", "1")}, false, true},
+	} {
+		a, k := procAlive(me, tc.proc)(holder)
+		assert.Check(t, is.Equal(a, tc.alive), tc.name)
+		assert.Check(t, is.Equal(k, tc.known), tc.name)
+	}
 }
 
 func TestProcessAlive(t *testing.T) {

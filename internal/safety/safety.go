@@ -21,6 +21,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/engine"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/settings"
+	"github.com/picasoft/docker-picatest/internal/termsafe"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
 
@@ -145,7 +146,7 @@ func ownerName(owner string) string {
 	if owner == "" {
 		return "an unknown user"
 	}
-	return owner
+	return termsafe.String(owner)
 }
 
 // deploymentDetails is " (branch b, commit c, started t, d ago)", the
@@ -153,14 +154,14 @@ func ownerName(owner string) string {
 func deploymentDetails(l testlabels.Labels) string {
 	var parts []string
 	if l.Branch != "" {
-		parts = append(parts, "branch "+l.Branch)
+		parts = append(parts, "branch "+termsafe.String(l.Branch))
 	}
 	if l.Commit != "" {
 		c := l.Commit
 		if len(c) > 7 {
 			c = c[:7]
 		}
-		parts = append(parts, "commit "+c)
+		parts = append(parts, "commit "+termsafe.String(c))
 	}
 	if !l.Started.IsZero() {
 		parts = append(parts, "started "+Time(l.Started), Ago(l.Started)+" ago")

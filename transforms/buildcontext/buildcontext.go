@@ -13,11 +13,18 @@
 // Materialize carries the plan out for one build: it makes a temporary
 // copy of each context that has a file to rewrite (outside the working
 // tree; unchanged files hard-linked where the file system allows it, else
-// copied), writes the rewritten files there, and returns a copy of the
-// project whose build contexts point at the copies, with a function that
-// removes them. The working tree is never written. The copy is sent by the
-// client to the builder, as any build context is, so this works with a
-// remote daemon and with both builders.
+// streamed, holes of sparse files kept), writes the rewritten files there,
+// and returns a copy of the project whose build contexts point at the
+// copies, with a function that removes them. The working tree is never
+// written. The copy is sent by the client to the builder, as any build
+// context is, so this works with a remote daemon and with both builders.
+//
+// The copy reads what the original build reads: a symbolic link keeps its
+// target in the original tree (one into the context points at the same
+// file of the copy, one elsewhere in the project at the original file, by
+// its absolute path), and a link out of the project is refused (exit 2):
+// copied as it is, a relative link would point into the temporary
+// directory's parent, where anyone can create files.
 //
 // The x-picatest extension of a service tunes the rewrite of its context:
 //
@@ -30,18 +37,22 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
 
+	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/treefile"
 	"github.com/picasoft/docker-picatest/transforms"
 )
 
@@ -78,7 +89,10 @@ type Plan struct {
 }
 
 type contextPlan struct {
-	dir      string
+	dir string
+	// project is the project directory: a symbolic link of the context may
+	// point into it, not out of it.
+	project  string
 	services []string
 	ignore   *patternmatcher.PatternMatcher
 	files    []File
@@ -126,7 +140,7 @@ func Scan(p *types.Project, r transforms.Rewriter, opts Options) (*Plan, []trans
 			if err != nil {
 				return nil, nil, err
 			}
-			c = &contextPlan{dir: dir, ignore: ignore}
+			c = &contextPlan{dir: dir, project: p.WorkingDir, ignore: ignore}
 			byDir[dir] = c
 			only[dir] = paths
 		}
@@ -213,11 +227,13 @@ func readIgnore(dir, dockerfile string) (*patternmatcher.PatternMatcher, error) 
 		dockerfile = filepath.Join(dir, dockerfile)
 	}
 	for _, f := range []string{dockerfile + ".dockerignore", filepath.Join(dir, ".dockerignore")} {
-		b, err := os.ReadFile(f)
-		if errors.Is(err, fs.ErrNotExist) {
+		b, err := treefile.ReadFile(f, treefile.SmallFile)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			continue
-		}
-		if err != nil {
+		case exitcode.Of(err) == exitcode.Invalid:
+			return nil, err // not a regular file, too large: it says so
+		case err != nil:
 			return nil, fmt.Errorf("cannot read %s: %w\nFix its permissions: the build reads it too", f, err)
 		}
 		patterns, err := ignorefile.ReadAll(bytes.NewReader(b))
@@ -265,8 +281,11 @@ func (c *contextPlan) scan(r transforms.Rewriter, only *patternmatcher.PatternMa
 		if err != nil || info.Size() > maxSize {
 			return nil
 		}
-		b, err := os.ReadFile(path)
+		b, err := treefile.ReadFile(path, min(maxSize, treefile.TextFile))
 		if err != nil {
+			if exitcode.Of(err) == exitcode.Invalid {
+				return err // replaced meanwhile by a special or larger file
+			}
 			return fmt.Errorf("cannot read %s of the build context: %w", path, err)
 		}
 		if bytes.IndexByte(b, 0) >= 0 || !utf8.Valid(b) {
@@ -370,7 +389,7 @@ func (c *contextPlan) copyTo(dst string) error {
 		case d.IsDir():
 			return os.MkdirAll(target, info.Mode().Perm()|0o700)
 		case d.Type()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(path)
+			link, err := c.linkTarget(path, dst, target)
 			if err != nil {
 				return err
 			}
@@ -391,6 +410,56 @@ func (c *contextPlan) copyTo(dst string) error {
 	})
 }
 
+// linkTarget is the target of the copy, at target under dst, of the
+// symbolic link path of the context, so that it leads where the original
+// leads: the original is resolved in the original tree; a target in the
+// context is the same file of the copy (a relative link), one elsewhere in
+// the project the original file (an absolute link). A target out of the
+// project and of the context is refused (exit 2), as is a dangling link
+// that would lead out of the copy. A dangling relative link inside the
+// context is copied as it is: dangling in the copy too.
+func (c *contextPlan) linkTarget(path, dst, target string) (string, error) {
+	link, err := os.Readlink(path)
+	if err != nil {
+		return "", err
+	}
+	ctxDir, err := filepath.EvalSymlinks(c.dir)
+	if err != nil {
+		return "", err
+	}
+	resolved, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(link) && within(c.dir, filepath.Join(filepath.Dir(path), link)) {
+			return link, nil
+		}
+		return "", exitcode.Invalidf("the symbolic link %s of the build context of service %s points at %s, which cannot be resolved (%v): picatest does not copy it into the test build's context, where it could lead out of the copy. Make it point at a file of the project, or remove it",
+			path, strings.Join(c.services, ","), link, err)
+	}
+	if within(ctxDir, resolved) {
+		rel, _ := filepath.Rel(ctxDir, resolved)
+		text, err := filepath.Rel(filepath.Dir(target), filepath.Join(dst, rel))
+		if err != nil {
+			return "", err
+		}
+		return text, nil
+	}
+	project := c.project
+	if p, err := filepath.EvalSymlinks(project); err == nil {
+		project = p
+	}
+	if project != "" && within(project, resolved) {
+		return resolved, nil
+	}
+	return "", exitcode.Invalidf("the symbolic link %s of the build context of service %s points out of the project (%s, resolved to %s): picatest reads nothing out of the project for the test build. Make it point at a file of the project, or replace it with the file",
+		path, strings.Join(c.services, ","), link, resolved)
+}
+
+// within reports whether path is dir or under it (both clean, absolute).
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
 // hasSentChild reports whether an excluded directory may hold files the
 // build still sends (an exception pattern such as !dir/keep).
 func (c *contextPlan) hasSentChild(dir string) bool {
@@ -408,10 +477,74 @@ func isDockerfileName(name string) bool {
 	return name == "Dockerfile" || strings.HasPrefix(name, "Dockerfile.") || strings.HasSuffix(name, ".Dockerfile")
 }
 
+// copyFile streams src to dst (memory bounded whatever the size), the
+// runs of zeros of a sparse file left as holes. src is opened without
+// following a symbolic link nor blocking on a fifo (it was a regular file
+// when listed, and may have been replaced since), and must still be a
+// regular file.
 func copyFile(src, dst string, perm fs.FileMode) error {
-	b, err := os.ReadFile(src)
+	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(dst, b, perm)
+	defer in.Close()
+	st, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return exitcode.Invalidf("%s of the build context changed while picatest copied it (it is no longer a regular file): run the command again", src)
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	size, err := copySparse(out, in)
+	if err == nil {
+		// A file ending with a hole: the size sets its end.
+		err = out.Truncate(size)
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// sparseBlock is the unit of copySparse: a block of zeros is a hole.
+const sparseBlock = 64 << 10
+
+// copySparse copies r to w block by block, seeking over the blocks of
+// zeros instead of writing them, and returns the size copied.
+func copySparse(w *os.File, r io.Reader) (int64, error) {
+	buf := make([]byte, sparseBlock)
+	var size int64
+	for {
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			block := buf[:n]
+			if isZero(block) {
+				if _, err := w.Seek(int64(n), io.SeekCurrent); err != nil {
+					return size, err
+				}
+			} else if _, err := w.Write(block); err != nil {
+				return size, err
+			}
+			size += int64(n)
+		}
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return size, nil
+		case err != nil:
+			return size, err
+		}
+	}
+}
+
+func isZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
