@@ -72,13 +72,19 @@ func TestUpSafety(t *testing.T) {
 			time.Sleep(delay)
 			assert.NilError(t, up.Process.Signal(syscall.SIGINT))
 			err := up.Wait()
-			code := 0
+			code, early := 0, false
 			var exit *exec.ExitError
 			if errorAs(err, &exit) {
 				code = exit.ExitCode()
+				// On a loaded machine the signal can land before the
+				// plugin has installed its handler: the process dies of
+				// it. Judged by its outcome below (no lock left, the tree
+				// unchanged, the rerun succeeds), not by its exit code.
+				ws, ok := exit.Sys().(syscall.WaitStatus)
+				early = ok && ws.Signaled() && ws.Signal() == syscall.SIGINT
 			}
-			t.Logf("SIGINT after %s: exit %d", delay, code)
-			assert.Check(t, code == 130 || code == 0, "after %s: exit %d\n%s", delay, code, up.Output())
+			t.Logf("SIGINT after %s: exit %d (killed before its handler: %v)", delay, code, early)
+			assert.Check(t, code == 130 || code == 0 || early, "after %s: exit %d\n%s", delay, code, up.Output())
 			// Interrupted or not, up removed its lock (with a context of
 			// its own: the command's is cancelled).
 			_, held := p.lockLabels()
