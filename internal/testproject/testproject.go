@@ -92,6 +92,10 @@ type Project struct {
 	// BuildContexts rewrites, for the test build only, the files of the
 	// build contexts that hold a production host (see buildcontext).
 	BuildContexts *buildcontext.Plan
+	// Kept lists the production hosts the test-URL rule leaves in the
+	// model on purpose (e-mail addresses, never-rewritten hosts, hosts
+	// inside paths), SPEC §3.1 and §3.5.
+	Kept []testurls.KeptHost
 	// Settings are the resolved picatest settings.
 	Settings settings.Settings
 	// Masker hides the values of the real secrets files in use and, with
@@ -196,6 +200,7 @@ func Load(ctx context.Context, l Loader, o Options, lo LoadOptions) (*Project, e
 		return nil, exitcode.With(exitcode.Invalid, err)
 	}
 	tp.Project = p
+	tp.Kept = testurls.KeptHosts(tp.Before, rw)
 	return tp, nil
 }
 
