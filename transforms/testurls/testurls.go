@@ -67,6 +67,8 @@ type KeptHost struct {
 	// Where locates it, as Change.Where does.
 	Where string `json:"where"`
 	Kept
+	// Value is the string that keeps it.
+	Value string `json:"-"`
 	// OutOfStep: the host is kept inside a path here while it is rewritten
 	// elsewhere in the project, so the two no longer agree
 	// (SITE_NAME=erp.test.picasoft.net, sites/erp.picasoft.net/...).
@@ -147,7 +149,7 @@ type collector struct {
 func (c *collector) str(where, s string) (string, bool) {
 	if r, ok := c.r.(*Rewriter); ok && c.kept != nil {
 		for _, k := range r.Kept(s) {
-			*c.kept = append(*c.kept, KeptHost{Where: where, Kept: k})
+			*c.kept = append(*c.kept, KeptHost{Where: where, Kept: k, Value: s})
 		}
 		for _, h := range r.ProdHosts(s) {
 			c.rewritten[strings.ToLower(strings.ReplaceAll(h, `\.`, "."))] = true

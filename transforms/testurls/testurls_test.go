@@ -528,8 +528,8 @@ services:
 	assert.Check(t, is.Equal(reg["description"], "pulls from registry.picasoft.net"))
 
 	assert.Check(t, is.DeepEqual(testurls.KeptHosts(p, picasoft(t)), []testurls.KeptHost{
-		{Where: "services.pad.environment.MAIL_FROM", Kept: testurls.Kept{Host: "picasoft.net", Reason: testurls.KeptEmail}},
-		{Where: "services.registry.labels.description", Kept: testurls.Kept{Host: "registry.picasoft.net", Reason: testurls.KeptNeverRewritten}},
+		{Where: "services.pad.environment.MAIL_FROM", Kept: testurls.Kept{Host: "picasoft.net", Reason: testurls.KeptEmail}, Value: "noreply@picasoft.net"},
+		{Where: "services.registry.labels.description", Kept: testurls.Kept{Host: "registry.picasoft.net", Reason: testurls.KeptNeverRewritten}, Value: "pulls from registry.picasoft.net"},
 	}))
 }
 
@@ -550,7 +550,7 @@ services:
 	assert.NilError(t, err)
 	assert.Check(t, is.Equal(got.Services["erp"].Command[1], "sites/erp.picasoft.net/site_config.json"))
 	assert.Check(t, is.DeepEqual(testurls.KeptHosts(p, picasoft(t)), []testurls.KeptHost{
-		{Where: "services.erp.command[1]", Kept: testurls.Kept{Host: "erp.picasoft.net", Reason: testurls.KeptPath}, OutOfStep: true},
+		{Where: "services.erp.command[1]", Kept: testurls.Kept{Host: "erp.picasoft.net", Reason: testurls.KeptPath}, Value: "sites/erp.picasoft.net/site_config.json", OutOfStep: true},
 	}))
 
 	p = load(t, fmt.Sprintf(compose, "    x-picatest: {rewrite-paths: true}\n"), map[string]string{"certs/erp.picasoft.net/x": ""})

@@ -1,0 +1,137 @@
+package lint
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/picasoft/docker-picatest/internal/settings"
+	"github.com/picasoft/docker-picatest/transforms/testurls"
+)
+
+// maxUnreachedFile bounds the size of a mounted file check reads.
+const maxUnreachedFile = 1 << 20
+
+// checkHosts reports what of the test-URL rule (SPEC §3.1) a person must
+// know before testing: a host kept inside a path while rewritten elsewhere
+// (host-in-path), a connection to a never-rewritten production host
+// (prod-connection), and a bind-mounted file outside the project folder,
+// which the rewrite does not reach, that holds production hosts
+// (prod-host-unreached).
+func checkHosts(p *types.Project, s settings.Settings, add func(Finding)) {
+	rw, err := testurls.New(s.ProdDomain, s.TestDomain, s.NeverRewritten()...)
+	if err != nil {
+		return // the settings are reported by the commands that use them
+	}
+	for _, k := range testurls.KeptHosts(p, rw) {
+		service, path := keptPath(k.Where)
+		switch {
+		case k.OutOfStep:
+			add(Finding{Severity: Warning, Rule: "host-in-path", Service: service,
+				Message: fmt.Sprintf("%s keeps %s inside a path (%s), while the test rewrites it elsewhere in the project: the two no longer agree in a test", k.Where, k.Host, k.Value),
+				Hint:    fmt.Sprintf("if service %s derives this path from its host name, set x-picatest: {rewrite-paths: true} on it", service),
+				path:    path})
+		case k.Reason == testurls.KeptNeverRewritten && connects(k.Value, k.Host):
+			add(Finding{Severity: Warning, Rule: "prod-connection", Service: service,
+				Message: fmt.Sprintf("%s connects to %s, a production host the test keeps (the registry or a keep-host): a test deployment reaches production there", k.Where, k.Host),
+				Hint:    "make sure a test may use it (pulling images is fine), or remove it from --keep-hosts",
+				path:    path})
+		}
+	}
+	unreached := func(service, what string, path []string, hosts []string) {
+		add(Finding{Severity: Error, Rule: "prod-host-unreached", Service: service,
+			Message: fmt.Sprintf("%s holds production hosts %s, which the test rewrite does not reach: a test deployment would connect to production", what, strings.Join(hosts, ", ")),
+			Hint:    "use a host the test may reach here, or move the value to one the test rewrites (environment, command, a config file of the service folder)",
+			path:    path})
+	}
+	for _, name := range p.ServiceNames() {
+		if l := p.Services[name].Logging; l != nil {
+			for _, k := range sortedKeys(l.Options) {
+				if hosts := rw.ProdHosts(l.Options[k]); len(hosts) > 0 {
+					unreached(name, fmt.Sprintf("service %s: logging option %s", name, k), []string{"services", name, "logging", "options", k}, hosts)
+				}
+			}
+		}
+	}
+	for _, name := range sortedKeys(p.Volumes) {
+		for _, k := range sortedKeys(p.Volumes[name].DriverOpts) {
+			if hosts := rw.ProdHosts(p.Volumes[name].DriverOpts[k]); len(hosts) > 0 {
+				unreached("", fmt.Sprintf("volume %s: driver option %s", name, k), []string{"volumes", name, "driver_opts", k}, hosts)
+			}
+		}
+	}
+	for _, name := range p.ServiceNames() {
+		for i, v := range p.Services[name].Volumes {
+			if v.Type != types.VolumeTypeBind || inside(p.WorkingDir, v.Source) {
+				continue
+			}
+			info, err := os.Stat(v.Source)
+			if err != nil || !info.Mode().IsRegular() || info.Size() > maxUnreachedFile {
+				continue
+			}
+			b, err := os.ReadFile(v.Source)
+			if err != nil {
+				continue
+			}
+			if hosts := rw.ProdHosts(string(b)); len(hosts) > 0 {
+				add(Finding{Severity: Error, Rule: "prod-host-unreached", Service: name,
+					Message: fmt.Sprintf("service %s mounts %s, outside the project folder, which holds production hosts %s: the test rewrite does not reach it, so a test deployment would connect to production", name, v.Source, strings.Join(hosts, ", ")),
+					Hint:    "move the file into the service folder (the test gets it with test hosts), or mount a file without production hosts",
+					path:    []string{"services", name, "volumes", fmt.Sprint(i)}})
+			}
+		}
+	}
+}
+
+// connection is a host in a URL, after user information, or before a port.
+var connection = `(//|@)%s|%s:[0-9]`
+
+// connects reports whether value uses host as a connection: in a URL
+// ("https://host", "scheme://user@host"), an scp form, or "host:port".
+func connects(value, host string) bool {
+	h := regexp.QuoteMeta(host)
+	return regexp.MustCompile("(?i)" + fmt.Sprintf(connection, h, h)).MatchString(value)
+}
+
+// inside reports whether path lies in dir (after resolving links).
+func inside(dir, path string) bool {
+	if d, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = d
+	}
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		path = p
+	}
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// keptPath turns the Where of a kept host ("services.pad.environment.URL",
+// "services.pad.command[1]") into its service and the path the locator
+// finds.
+func keptPath(where string) (string, []string) {
+	parts := strings.SplitN(where, ".", 4)
+	if len(parts) < 3 || parts[0] != "services" {
+		return "", strings.SplitN(where, ".", 2)
+	}
+	path := parts[:3]
+	if i := strings.IndexByte(path[2], '['); i >= 0 {
+		path[2] = path[2][:i]
+	} else if len(parts) == 4 {
+		key := parts[3]
+		if i := strings.IndexByte(key, '['); i >= 0 {
+			key = key[:i]
+		}
+		path = append(path, key)
+	}
+	return parts[1], path
+}
+
+func sortedKeys[M ~map[string]V, V any](m M) []string {
+	return slices.Sorted(maps.Keys(m))
+}
