@@ -84,11 +84,17 @@ func (k KeptHost) String() string {
 	return s
 }
 
+// Text is the content of a file the rewrite reaches (a config file, a file
+// of a build context), named as the report names it.
+type Text struct {
+	Name, Content string
+}
+
 // KeptHosts lists the production hosts r leaves on purpose in the strings
-// Transform reads (and in the inline content of configs and secrets), in
-// the order of Where, marking those kept inside a path while rewritten
-// elsewhere. p is never modified.
-func KeptHosts(p *types.Project, r *Rewriter) []KeptHost {
+// Transform reads (and in the inline content of configs and secrets), then
+// in each line of texts ("conf/app.ini:12"), marking those kept inside a
+// path while rewritten elsewhere in any of them. p is never modified.
+func KeptHosts(p *types.Project, r *Rewriter, texts ...Text) []KeptHost {
 	c := &collector{r: r, name: Name, kept: &[]KeptHost{}, rewritten: map[string]bool{}}
 	out := p.WithServicesDisabled()
 	for _, name := range out.ServiceNames() {
@@ -103,11 +109,17 @@ func KeptHosts(p *types.Project, r *Rewriter) []KeptHost {
 	for _, k := range slices.Sorted(maps.Keys(p.Secrets)) {
 		c.str("secrets."+k+".content", p.Secrets[k].Content)
 	}
+	model := len(*c.kept)
+	for _, t := range texts {
+		for i, line := range strings.Split(t.Content, "\n") {
+			c.str(t.Name+":"+strconv.Itoa(i+1), line)
+		}
+	}
 	kept := *c.kept
+	slices.SortStableFunc(kept[:model], func(a, b KeptHost) int { return cmp.Compare(a.Where, b.Where) })
 	for i, k := range kept {
 		kept[i].OutOfStep = k.Reason == KeptPath && c.rewritten[strings.ToLower(k.Host)]
 	}
-	slices.SortStableFunc(kept, func(a, b KeptHost) int { return cmp.Compare(a.Where, b.Where) })
 	return kept
 }
 

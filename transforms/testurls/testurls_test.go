@@ -564,3 +564,20 @@ services:
 	_, _, err = testurls.Transform(p, picasoft(t))
 	assert.Check(t, is.Error(err, "service erp: x-picatest.rewrite-paths must be true or false, got yes-please"))
 }
+
+// TestKeptHostsTexts: the lines of the files the rewrite changes are
+// listed too, and a host rewritten in the model but kept inside a path of
+// a file is out of step.
+func TestKeptHostsTexts(t *testing.T) {
+	p := load(t, `
+services:
+  pad:
+    image: pad:1
+    environment: {URL: "https://pad.picasoft.net"}
+`, nil)
+	got := testurls.KeptHosts(p, picasoft(t), testurls.Text{Name: "conf/app.ini", Content: "url = https://pad.picasoft.net\ncert = /certs/pad.picasoft.net/cert.pem\nmail = admin@picasoft.net\n"})
+	assert.Check(t, is.DeepEqual(got, []testurls.KeptHost{
+		{Where: "conf/app.ini:2", Kept: testurls.Kept{Host: "pad.picasoft.net", Reason: testurls.KeptPath}, Value: "cert = /certs/pad.picasoft.net/cert.pem", OutOfStep: true},
+		{Where: "conf/app.ini:3", Kept: testurls.Kept{Host: "picasoft.net", Reason: testurls.KeptEmail}, Value: "mail = admin@picasoft.net"},
+	}))
+}
