@@ -63,7 +63,8 @@
 // Transform applies the Rewriter to a copy of a Compose project, on every
 // service's labels values, environment values, command, entrypoint,
 // healthcheck test, build args values, extra_hosts host names, hostname,
-// domainname, network aliases and x- extensions, and on the project's x-
+// domainname, network aliases, the command and environment of lifecycle
+// hooks (post_start, pre_stop) and x- extensions, and on the project's x-
 // extensions; a Traefik rule label with r.ForRules(), the strings of a
 // service with x-picatest: {rewrite-paths: true} with r.WithPaths().
 // KeptHosts lists the production hosts those strings keep on purpose,

@@ -241,6 +241,8 @@ func (c *collector) service(where string, s types.ServiceConfig) types.ServiceCo
 		}
 		s.ExtraHosts = hosts
 	}
+	s.PostStart = c.hooks(where+".post_start", s.PostStart)
+	s.PreStop = c.hooks(where+".pre_stop", s.PreStop)
 	s.Hostname, _ = c.str(where+".hostname", s.Hostname)
 	s.DomainName, _ = c.str(where+".domainname", s.DomainName)
 	for name, n := range s.Networks {
@@ -254,6 +256,34 @@ func (c *collector) service(where string, s types.ServiceConfig) types.ServiceCo
 		}
 	}
 	return s
+}
+
+// hooks rewrites the command and environment of lifecycle hooks, in copies.
+func (c *collector) hooks(where string, hooks []types.ServiceHook) []types.ServiceHook {
+	if hooks == nil {
+		return nil
+	}
+	hooks = slices.Clone(hooks)
+	for i, h := range hooks {
+		w := where + "[" + strconv.Itoa(i) + "]"
+		h.Command = slices.Clone(h.Command)
+		c.list(w+".command", h.Command)
+		if h.Environment != nil {
+			env := make(types.MappingWithEquals, len(h.Environment))
+			for _, k := range slices.Sorted(maps.Keys(h.Environment)) {
+				v := h.Environment[k]
+				if v != nil {
+					if n, ok := c.str(w+".environment."+k, *v); ok {
+						v = &n
+					}
+				}
+				env[k] = v
+			}
+			h.Environment = env
+		}
+		hooks[i] = h
+	}
+	return hooks
 }
 
 // any rewrites the strings in an extension value, returning a new value

@@ -463,13 +463,15 @@ services:
     networks:
       proxy: {aliases: [pad.picasoft.net]}
     x-urls: {list: [https://pad.picasoft.net], nested: {url: https://pad.picasoft.net}}
+    post_start: [{command: [curl, https://pad.picasoft.net], environment: {URL: https://pad.picasoft.net}}]
+    pre_stop: [{command: [curl, https://pad.picasoft.net/bye]}]
 networks:
   proxy: {external: true}
 `, nil)
 	before := composetest.YAML(t, p)
 	got, changes, err := testurls.Transform(p, picasoft(t))
 	assert.NilError(t, err)
-	assert.Check(t, is.Len(changes, 14))
+	assert.Check(t, is.Len(changes, 17))
 	assert.Check(t, is.Equal(composetest.YAML(t, p), before))
 	assert.Check(t, !strings.Contains(composetest.YAML(t, got), " pad.picasoft.net"))
 
