@@ -68,7 +68,8 @@
 // extensions; a Traefik rule label with r.ForRules(), the strings of a
 // service with x-picatest: {rewrite-paths: true} with r.WithPaths().
 // KeptHosts lists the production hosts those strings keep on purpose,
-// marking a host kept inside a path while rewritten elsewhere. It never touches image names, file paths (volumes, env_file,
+// marking a host kept inside a path while rewritten elsewhere. Transform
+// never touches image names, file paths (volumes, env_file,
 // build context and dockerfile, configs and secrets files), container names
 // or anything else.
 package testurls
