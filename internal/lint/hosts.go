@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/picasoft/docker-picatest/internal/settings"
+	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
 	"github.com/picasoft/docker-picatest/transforms/testurls"
 )
 
@@ -29,19 +31,24 @@ func checkHosts(p *types.Project, s settings.Settings, add func(Finding)) {
 	if err != nil {
 		return // the settings are reported by the commands that use them
 	}
-	for _, k := range testurls.KeptHosts(p, rw) {
+	texts, mountedBy := mountedTexts(p)
+	for _, k := range testurls.KeptHosts(p, rw, texts...) {
 		service, path := keptPath(k.Where)
+		file, line := "", 0
+		if name, n, ok := fileLine(k.Where); ok && mountedBy[name] != "" {
+			service, path, file, line = mountedBy[name], nil, name, n
+		}
 		switch {
 		case k.OutOfStep:
 			add(Finding{Severity: Warning, Rule: "host-in-path", Service: service,
 				Message: fmt.Sprintf("%s keeps %s inside a path (%s), while the test rewrites it elsewhere in the project: the two no longer agree in a test", k.Where, k.Host, k.Value),
-				Hint:    fmt.Sprintf("if service %s derives this path from its host name, set x-picatest: {rewrite-paths: true} on it", service),
-				path:    path})
+				Hint:    fmt.Sprintf("if service %s derives this path from its host name, set x-picatest: {rewrite-paths: true} on it (its Compose values; a file keeps the common rule: write the path without the host there)", service),
+				File:    file, Line: line, path: path})
 		case k.Reason == testurls.KeptNeverRewritten && connects(k.Value, k.Host):
 			add(Finding{Severity: Warning, Rule: "prod-connection", Service: service,
 				Message: fmt.Sprintf("%s connects to %s, a production host the test keeps (the registry or a keep-host): a test deployment reaches production there", k.Where, k.Host),
-				Hint:    "make sure a test may use it (pulling images is fine), or remove it from --keep-hosts",
-				path:    path})
+				Hint:    "make sure a test may use it (pulling images is fine), or remove it from keep-hosts",
+				File:    file, Line: line, path: path})
 		}
 	}
 	unreached := func(service, what string, path []string, hosts []string) {
@@ -87,6 +94,58 @@ func checkHosts(p *types.Project, s settings.Settings, add func(Finding)) {
 			}
 		}
 	}
+}
+
+// mountedTexts reads the files inside the project that a service
+// bind-mounts or uses as a config (the files config-files rewrites; real
+// secrets files left out), by name relative to the project, and which
+// service uses each.
+func mountedTexts(p *types.Project) ([]testurls.Text, map[string]string) {
+	var texts []testurls.Text
+	by := map[string]string{}
+	read := func(service, path string) {
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(p.WorkingDir, path)
+		}
+		rel := relTo(p.WorkingDir, path)
+		if by[rel] != "" || !inside(p.WorkingDir, path) || examplesecrets.IsSecretsFile(path) {
+			return
+		}
+		info, err := os.Stat(path)
+		if err != nil || !info.Mode().IsRegular() || info.Size() > maxUnreachedFile {
+			return
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return
+		}
+		by[rel] = service
+		texts = append(texts, testurls.Text{Name: rel, Content: string(b)})
+	}
+	for _, name := range p.ServiceNames() {
+		svc := p.Services[name]
+		for _, v := range svc.Volumes {
+			if v.Type == types.VolumeTypeBind {
+				read(name, v.Source)
+			}
+		}
+		for _, c := range svc.Configs {
+			if o, ok := p.Configs[c.Source]; ok && o.File != "" {
+				read(name, o.File)
+			}
+		}
+	}
+	return texts, by
+}
+
+// fileLine splits the Where of a line of a file ("conf/app.ini:12").
+func fileLine(where string) (string, int, bool) {
+	i := strings.LastIndexByte(where, ':')
+	if i < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(where[i+1:])
+	return where[:i], n, err == nil
 }
 
 // connection is a host in a URL, after user information, or before a port.

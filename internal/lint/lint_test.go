@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,25 +147,27 @@ services:
     volumes:
       - `+outside+`:/etc/app.ini:ro
       - ./certs/picasoft.net:/certs:ro
+      - ./conf/app.ini:/etc/local.ini:ro
   wiki:
     image: wiki:1
     command: [serve, /srv/wiki.picasoft.net]
 volumes:
   nfs:
     driver_opts: {type: nfs, o: "addr=nfs.picasoft.net,rw"}
-`, map[string]string{"certs/picasoft.net/x": ""})
+`, map[string]string{"certs/picasoft.net/x": "", "conf/app.ini": "url = https://erp.picasoft.net\ncert = /certs/erp.picasoft.net/cert.pem\n"})
 	var got []string
 	for _, f := range Run(p, settings.Default(), RepoGit{}) {
 		switch f.Rule {
 		case "host-in-path", "prod-connection", "prod-host-unreached":
-			got = append(got, f.Severity+" "+f.Rule+" "+f.Service+" "+f.Message)
+			got = append(got, fmt.Sprintf("%s:%d %s %s %s %s", f.File, f.Line, f.Severity, f.Rule, f.Service, f.Message))
 		}
 	}
 	assert.DeepEqual(t, got, []string{
-		"warning prod-connection erp services.erp.environment.REGISTRY connects to registry.picasoft.net, a production host the test keeps (the registry or a keep-host): a test deployment reaches production there",
-		"warning host-in-path erp services.erp.command[1] keeps erp.picasoft.net inside a path (sites/erp.picasoft.net/site_config.json), while the test rewrites it elsewhere in the project: the two no longer agree in a test",
-		"error prod-host-unreached erp service erp: logging option syslog-address holds production hosts logs.picasoft.net, which the test rewrite does not reach: a test deployment would connect to production",
-		"error prod-host-unreached erp service erp mounts " + outside + ", outside the project folder, which holds production hosts db.picasoft.net: the test rewrite does not reach it, so a test deployment would connect to production",
-		"error prod-host-unreached  volume nfs: driver option o holds production hosts nfs.picasoft.net, which the test rewrite does not reach: a test deployment would connect to production",
+		"compose.yaml:9 warning prod-connection erp services.erp.environment.REGISTRY connects to registry.picasoft.net, a production host the test keeps (the registry or a keep-host): a test deployment reaches production there",
+		"compose.yaml:10 warning host-in-path erp services.erp.command[1] keeps erp.picasoft.net inside a path (sites/erp.picasoft.net/site_config.json), while the test rewrites it elsewhere in the project: the two no longer agree in a test",
+		"compose.yaml:13 error prod-host-unreached erp service erp: logging option syslog-address holds production hosts logs.picasoft.net, which the test rewrite does not reach: a test deployment would connect to production",
+		"compose.yaml:14 error prod-host-unreached erp service erp mounts " + outside + ", outside the project folder, which holds production hosts db.picasoft.net: the test rewrite does not reach it, so a test deployment would connect to production",
+		"compose.yaml:23 error prod-host-unreached  volume nfs: driver option o holds production hosts nfs.picasoft.net, which the test rewrite does not reach: a test deployment would connect to production",
+		"conf/app.ini:2 warning host-in-path erp conf/app.ini:2 keeps erp.picasoft.net inside a path (cert = /certs/erp.picasoft.net/cert.pem), while the test rewrites it elsewhere in the project: the two no longer agree in a test",
 	})
 }
