@@ -87,7 +87,7 @@ func TestConfigDiff(t *testing.T) {
 		"\n  services.pad.environment.MAIL_FROM: picasoft.net (e-mail address)\n",
 		"\n  conf/settings.json:5: picasoft.net (e-mail address)\n",
 		"\n  conf/settings.json:7: pad.picasoft.net (inside a path); rewritten elsewhere in the project: set x-picatest: {rewrite-paths: true} on the service if it derives this path from its host name\n",
-		"\n  conf/settings.json:8: registry.picasoft.net (never rewritten (the registry or a keep-host))\n",
+		"\n  conf/settings.json:8: registry.picasoft.net (never rewritten: the registry or a keep-host)\n",
 		"Example secrets used (2):",
 		"secrets/pad.secrets.example instead of secrets/pad.secrets",
 		"secrets/db.secrets.example instead of secrets/db.secrets",

@@ -41,7 +41,7 @@ func checkHosts(p *types.Project, s settings.Settings, add func(Finding)) {
 		switch {
 		case k.OutOfStep:
 			add(Finding{Severity: Warning, Rule: "host-in-path", Service: service,
-				Message: fmt.Sprintf("%s keeps %s inside a path (%s), while the test rewrites it elsewhere in the project: the two no longer agree in a test", k.Where, k.Host, k.Value),
+				Message: fmt.Sprintf("%s keeps %s inside a path (%s), while the test rewrites it elsewhere in the project: the two no longer agree in a test", k.Where, k.Host, strings.TrimSpace(k.Value)),
 				Hint:    fmt.Sprintf("if service %s derives this path from its host name, set x-picatest: {rewrite-paths: true} on it (its Compose values; a file keeps the common rule: write the path without the host there)", service),
 				File:    file, Line: line, path: path})
 		case k.Reason == testurls.KeptNeverRewritten && connects(k.Value, k.Host):

@@ -242,7 +242,7 @@ const (
 	// KeptPath: a segment of a path.
 	KeptPath Reason = "inside a path"
 	// KeptNeverRewritten: the registry or a keep-host.
-	KeptNeverRewritten Reason = "never rewritten (the registry or a keep-host)"
+	KeptNeverRewritten Reason = "never rewritten: the registry or a keep-host"
 )
 
 // Kept is a production host that Rewrite leaves in a string on purpose.
