@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -102,11 +103,13 @@ func TestUp(t *testing.T) {
 	r = p.picatest("up", "--no-reset", "--insecure", "--stable", "0s", "--format", "json", "--progress", "quiet")
 	assert.Equal(t, r.ExitCode, 0, r)
 	var report struct {
-		Result   string
-		Services []struct{ Service, Health string }
+		Result    string
+		Services  []struct{ Service, Health string }
+		KeptHosts []struct{ Where, Host, Reason string } `json:"kept_hosts"`
 	}
 	assert.NilError(t, json.Unmarshal([]byte(r.Stdout), &report), r.Stdout)
 	assert.Equal(t, report.Result, "ok")
+	assert.Check(t, is.Contains(fmt.Sprint(report.KeptHosts), "{services.pad.environment.MAIL_FROM picasoft.net e-mail address}"), r.Stdout)
 	kept := p.docker("exec", p.containerOf("pad"), "/app", "cat", "/data/kept.txt")
 	assert.Equal(t, kept.ExitCode, 0, "the data in the volume survived --no-reset: %s", kept)
 	assert.Check(t, is.Equal(kept.Stdout, "data of the first run"))
