@@ -19,7 +19,7 @@ func TestConfigErrors(t *testing.T) {
 		{"missing-example", nil, []string{"secrets/web.secrets", "secrets/token.secrets", "create secrets/web.secrets.example with test values"}},
 		{"unknown-service", []string{"nope"}, []string{"no such service: nope", "config --services"}},
 		{"unreadable-env-file", nil, []string{"app.env", "is a directory"}},
-		{"broken-rule-assertion", nil, []string{"registry.picasoft.net", "traefik.http.routers.registry.rule"}},
+		{"broken-rule-assertion", nil, []string{"registry.picasoft.net (HostRegexp(`^registry[.]picasoft[.]net$`) matches it)", "traefik.http.routers.registry.rule"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.dir, func(t *testing.T) {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +32,9 @@ func TestUp(t *testing.T) {
 	r := p.picatest("up", "--yes", "--insecure", "--stable", "1s", "--progress", "plain")
 	assert.Equal(t, r.ExitCode, 0, r)
 	assert.Check(t, is.Contains(r.Stdout, "OK    https://pad.test.picasoft.net/  200 OK"), "smoke check through Traefik's TLS entrypoint")
+	assert.Check(t, is.Contains(r.Stdout, "OK    https://registry.test.picasoft.net/  200 OK"), "the registry's own rule routes its test host")
+	assert.Check(t, is.Contains(r.Stdout, "Production hosts kept on purpose ("))
+	assert.Check(t, is.Contains(r.Stdout, "  services.pad.environment.MAIL_FROM: picasoft.net (e-mail address)\n"))
 	assert.Check(t, is.Contains(r.Stdout, "https://pad.test.picasoft.net/"))
 	assert.Check(t, is.Contains(r.Stdout, "OK: project "+p.Name))
 	assert.Check(t, is.Contains(r.Stdout, "secrets/pad.secrets"))
@@ -42,10 +46,14 @@ func TestUp(t *testing.T) {
 	assert.Check(t, is.Contains(env, "BASE_URL=https://pad.test.picasoft.net/"))
 	assert.Check(t, is.Contains(env, "ADMIN_PASSWORD=example-password"))
 	assert.Check(t, is.Contains(env, "OIDC_URL=https://auth.test.picasoft.net/"))
+	assert.Check(t, is.Contains(env, `"DATABASE_URL=postgres://pad:pw@db.test.picasoft.net:5432/pad"`), "URL credentials get the test host")
+	assert.Check(t, is.Contains(env, `"MAIL_FROM=noreply@picasoft.net"`), "a bare e-mail address is kept")
 	settings := p.docker("exec", pad, "/app", "cat", "/etc/pad/settings.json")
 	assert.Equal(t, settings.ExitCode, 0, settings)
 	assert.Check(t, is.Contains(settings.Stdout, `"url": "https://pad.test.picasoft.net/"`))
 	assert.Check(t, is.Contains(settings.Stdout, `"contact": "admin@picasoft.net"`))
+	assert.Check(t, is.Contains(settings.Stdout, `"backup": "backup@backup.test.picasoft.net:/srv/backups/pad/"`), "the scp form gets the test host")
+	assert.Check(t, is.Contains(p.inspect(p.containerOf("registry"), "{{json .Config.Labels}}"), "Host(`registry.test.picasoft.net`)"))
 	labels := p.inspect(pad, "{{json .Config.Labels}}")
 	assert.Check(t, is.Contains(labels, `"net.picasoft.picatest.owner":"e2e-user"`))
 	assert.Check(t, is.Contains(labels, `"net.picasoft.picatest.branch":"main"`))
@@ -54,7 +62,7 @@ func TestUp(t *testing.T) {
 	assert.Equal(t, p.inspect(p.containerOf("init"), "{{.State.ExitCode}}"), "0")
 	// db needs no built image: it starts during the build; init, a
 	// one-shot pad waits for, runs once, after the build.
-	assert.Check(t, is.Contains(r.Stderr, "picatest: start during the build: db\n"))
+	assert.Check(t, is.Contains(r.Stderr, "picatest: start during the build: db, registry\n"))
 	initLogs := p.docker("logs", p.containerOf("init"))
 	assert.Check(t, is.Equal(strings.Count(initLogs.Stdout, "init: done"), 1), initLogs)
 	assert.Check(t, !strings.Contains(r.Stderr, "db-1 Recreate"), "db started during the build is not recreated")
@@ -69,7 +77,7 @@ func TestUp(t *testing.T) {
 		Containers []struct{ Service, State, Health, Owner, Branch string }
 	}
 	assert.NilError(t, json.Unmarshal([]byte(st.Stdout), &status))
-	assert.Equal(t, len(status.Containers), 3)
+	assert.Equal(t, len(status.Containers), 4)
 	for _, c := range status.Containers {
 		assert.Check(t, is.Equal(c.Owner, "e2e-user"))
 		assert.Check(t, is.Equal(c.Branch, "main"))
@@ -95,11 +103,13 @@ func TestUp(t *testing.T) {
 	r = p.picatest("up", "--no-reset", "--insecure", "--stable", "0s", "--format", "json", "--progress", "quiet")
 	assert.Equal(t, r.ExitCode, 0, r)
 	var report struct {
-		Result   string
-		Services []struct{ Service, Health string }
+		Result    string
+		Services  []struct{ Service, Health string }
+		KeptHosts []struct{ Where, Host, Reason string } `json:"kept_hosts"`
 	}
 	assert.NilError(t, json.Unmarshal([]byte(r.Stdout), &report), r.Stdout)
 	assert.Equal(t, report.Result, "ok")
+	assert.Check(t, is.Contains(fmt.Sprint(report.KeptHosts), "{services.pad.environment.MAIL_FROM picasoft.net e-mail address}"), r.Stdout)
 	kept := p.docker("exec", p.containerOf("pad"), "/app", "cat", "/data/kept.txt")
 	assert.Equal(t, kept.ExitCode, 0, "the data in the volume survived --no-reset: %s", kept)
 	assert.Check(t, is.Equal(kept.Stdout, "data of the first run"))
@@ -205,6 +215,10 @@ func TestUpDryRun(t *testing.T) {
 		assert.Equal(t, r.ExitCode, 0, r)
 		assert.Check(t, is.Contains(r.Stdout, "Plan for project "+p.Name), r)
 		assert.Check(t, is.Contains(r.Stdout, "pad"), r)
+		// The registry's own rule is no longer refused; the kept hosts are
+		// listed.
+		assert.Check(t, is.Contains(r.Stdout, "Production hosts kept on purpose ("), r)
+		assert.Check(t, is.Contains(r.Stdout, "  services.pad.environment.MAIL_FROM: picasoft.net (e-mail address)\n"), r)
 	}
 
 	assert.Check(t, is.DeepEqual(p.engineState(), before), "up --dry-run changed the engine")

@@ -198,6 +198,10 @@ func renderDiff(tp *testProject) (string, error) {
 			}
 		}
 	}
+	if len(tp.Kept) > 0 {
+		out.WriteString("\n")
+		writeKept(&out, tp.Kept)
+	}
 	fmt.Fprintf(&out, "\nExample secrets used (%d):\n", len(examples))
 	for _, c := range examples {
 		fmt.Fprintf(&out, "  %s: %s instead of %s\n", c.Where, transforms.DisplayPath(tp.Project.WorkingDir, c.New), transforms.DisplayPath(tp.Project.WorkingDir, c.Old))

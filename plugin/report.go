@@ -12,7 +12,29 @@ import (
 	"github.com/picasoft/docker-picatest/transforms"
 	"github.com/picasoft/docker-picatest/transforms/buildcontext"
 	"github.com/picasoft/docker-picatest/transforms/inferbuild"
+	"github.com/picasoft/docker-picatest/transforms/testurls"
 )
+
+// keptHosts is tp.Kept, never nil (an empty list in JSON).
+func keptHosts(tp *testProject) []testurls.KeptHost {
+	if tp.Kept == nil {
+		return []testurls.KeptHost{}
+	}
+	return tp.Kept
+}
+
+// writeKept lists the production hosts kept on purpose, one a line, as
+// up's report, up --dry-run and config --diff print them; nothing when
+// there are none.
+func writeKept(b *strings.Builder, kept []testurls.KeptHost) {
+	if len(kept) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "Production hosts kept on purpose (%d):\n", len(kept))
+	for _, k := range kept {
+		fmt.Fprintf(b, "  %s\n", k)
+	}
+}
 
 // upReport is what `up` prints at the end, as text or as one JSON document.
 type upReport struct {
@@ -22,6 +44,8 @@ type upReport struct {
 	Services       []serviceReport     `json:"services"`
 	Rewrites       []transforms.Change `json:"rewrites"`
 	ExampleSecrets []transforms.Change `json:"example_secrets"`
+	// KeptHosts are the production hosts left on purpose (SPEC §3.1).
+	KeptHosts      []testurls.KeptHost `json:"kept_hosts"`
 	Warnings       []string            `json:"warnings,omitempty"`
 	InferredBuilds []string            `json:"inferred_builds,omitempty"`
 	Failure        *failureReport      `json:"failure,omitempty"`
@@ -58,7 +82,7 @@ type failureReport struct {
 
 func newUpReport(tp *testProject, states []smoke.ServiceState, warnings []string, d time.Duration) *upReport {
 	r := &upReport{Project: tp.Project.Name, Result: "ok", Duration: d.Round(time.Millisecond).String(), Warnings: warnings,
-		Rewrites: tp.Rewrites(), ExampleSecrets: tp.ExampleSecrets(), Services: []serviceReport{},
+		Rewrites: tp.Rewrites(), ExampleSecrets: tp.ExampleSecrets(), KeptHosts: keptHosts(tp), Services: []serviceReport{},
 		InferredBuilds: inferredBuilds(tp.Changes), dir: tp.Project.WorkingDir, elapsed: d}
 	started := time.Now().Add(-d)
 	for _, s := range states {
@@ -125,6 +149,7 @@ func (r *upReport) render(format string) (string, error) {
 		}
 	}
 	b.WriteString(" (details: docker picatest config --diff)\n")
+	writeKept(&b, r.KeptHosts)
 	r.checkResult.print(&b)
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(&b, "WARNING: %s\n", warn)

@@ -587,6 +587,7 @@ func renderPlan(plan deploy.Plan, tp *testProject, chk *checks, routing []lint.F
 		}
 	}
 	fmt.Fprintf(&b, "6. report; %d rewrites, %d example secrets (see 'docker picatest config --diff')\n", len(tp.Rewrites()), len(tp.ExampleSecrets()))
+	writeKept(&b, tp.Kept)
 	return b.String()
 }
 

@@ -83,6 +83,7 @@ func check(p *types.Project, s settings.Settings, g Git) []Finding {
 	}
 	checkSecretsFiles(p, g, add)
 	checkMissingBuild(p, s, add)
+	checkHosts(p, s, add)
 	return out
 }
 

@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -123,4 +125,49 @@ networks:
 			assert.DeepEqual(t, got, tc.want)
 		})
 	}
+}
+
+// TestHosts: what the test-URL rule keeps or does not reach is reported.
+func TestHosts(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "app.ini")
+	assert.NilError(t, os.WriteFile(outside, []byte("db = postgres://u:p@db.picasoft.net/x\n"), 0o644))
+	p := composetest.Load(t, `
+services:
+  erp:
+    image: erpnext:15
+    environment:
+      SITE_NAME: erp.picasoft.net
+      MAIL_FROM: noreply@picasoft.net
+      DATABASE_URL: postgres://u:p@db.picasoft.net/x
+      REGISTRY: https://registry.picasoft.net/v2/
+    command: [wait-for, sites/erp.picasoft.net/site_config.json]
+    logging:
+      driver: syslog
+      options: {syslog-address: "tcp://logs.picasoft.net:514"}
+    volumes:
+      - `+outside+`:/etc/app.ini:ro
+      - ./certs/picasoft.net:/certs:ro
+      - ./conf/app.ini:/etc/local.ini:ro
+  wiki:
+    image: wiki:1
+    command: [serve, /srv/wiki.picasoft.net]
+volumes:
+  nfs:
+    driver_opts: {type: nfs, o: "addr=nfs.picasoft.net,rw"}
+`, map[string]string{"certs/picasoft.net/x": "", "conf/app.ini": "url = https://erp.picasoft.net\ncert = /certs/erp.picasoft.net/cert.pem\n"})
+	var got []string
+	for _, f := range Run(p, settings.Default(), RepoGit{}) {
+		switch f.Rule {
+		case "host-in-path", "prod-connection", "prod-host-unreached":
+			got = append(got, fmt.Sprintf("%s:%d %s %s %s %s", f.File, f.Line, f.Severity, f.Rule, f.Service, f.Message))
+		}
+	}
+	assert.DeepEqual(t, got, []string{
+		"compose.yaml:9 warning prod-connection erp services.erp.environment.REGISTRY connects to registry.picasoft.net, a production host the test keeps (the registry or a keep-host): a test deployment reaches production there",
+		"compose.yaml:10 warning host-in-path erp services.erp.command[1] keeps erp.picasoft.net inside a path (sites/erp.picasoft.net/site_config.json), while the test rewrites it elsewhere in the project: the two no longer agree in a test",
+		"compose.yaml:13 error prod-host-unreached erp service erp: logging option syslog-address holds production hosts logs.picasoft.net, which the test rewrite does not reach: a test deployment would connect to production",
+		"compose.yaml:14 error prod-host-unreached erp service erp mounts " + outside + ", outside the project folder, which holds production hosts db.picasoft.net: the test rewrite does not reach it, so a test deployment would connect to production",
+		"compose.yaml:23 error prod-host-unreached  volume nfs: driver option o holds production hosts nfs.picasoft.net, which the test rewrite does not reach: a test deployment would connect to production",
+		"conf/app.ini:2 warning host-in-path erp conf/app.ini:2 keeps erp.picasoft.net inside a path (cert = /certs/erp.picasoft.net/cert.pem), while the test rewrites it elsewhere in the project: the two no longer agree in a test",
+	})
 }

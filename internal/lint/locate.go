@@ -211,6 +211,9 @@ func (l *locator) lineIn(d *composeDoc, path []string) (*composeDoc, int) {
 // includes), through the extends bases of a service, else the nearest
 // defined parent; the first Compose file and line 0 when nothing is found.
 func (l *locator) locate(f *Finding) {
+	if f.path == nil && f.File != "" {
+		return // a finding in another file (a config file), already located
+	}
 	f.File = l.first
 	for depth := len(f.path); depth > 0; depth-- {
 		for j := len(l.docs) - 1; j >= 0; j-- {

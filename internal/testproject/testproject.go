@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -92,6 +93,10 @@ type Project struct {
 	// BuildContexts rewrites, for the test build only, the files of the
 	// build contexts that hold a production host (see buildcontext).
 	BuildContexts *buildcontext.Plan
+	// Kept lists the production hosts the test-URL rule leaves in the
+	// model on purpose (e-mail addresses, never-rewritten hosts, hosts
+	// inside paths), SPEC §3.1 and §3.5.
+	Kept []testurls.KeptHost
 	// Settings are the resolved picatest settings.
 	Settings settings.Settings
 	// Masker hides the values of the real secrets files in use and, with
@@ -196,7 +201,34 @@ func Load(ctx context.Context, l Loader, o Options, lo LoadOptions) (*Project, e
 		return nil, exitcode.With(exitcode.Invalid, err)
 	}
 	tp.Project = p
+	tp.Kept = testurls.KeptHosts(tp.Before, rw, tp.rewrittenTexts()...)
 	return tp, nil
+}
+
+// rewrittenTexts are the original texts of the files the rewrite changes:
+// the config files (read again; secrets files left out, as their values
+// are never shown) and the files of the build contexts.
+func (tp *Project) rewrittenTexts() []testurls.Text {
+	var texts []testurls.Text
+	seen := map[string]bool{}
+	for _, c := range tp.Changes {
+		if c.Transform != configfiles.Name || seen[c.Old] {
+			continue
+		}
+		seen[c.Old] = true
+		path := filepath.Join(tp.Before.WorkingDir, filepath.FromSlash(c.Old))
+		if tp.Masker.IsSecretsFile(path) {
+			continue
+		}
+		if b, err := os.ReadFile(path); err == nil {
+			texts = append(texts, testurls.Text{Name: c.Old, Content: string(b)})
+		}
+	}
+	for _, f := range tp.BuildContexts.Files() {
+		name := transforms.DisplayPath(tp.Before.WorkingDir, filepath.Join(f.Context, filepath.FromSlash(f.Path)))
+		texts = append(texts, testurls.Text{Name: name, Content: f.Old})
+	}
+	return texts
 }
 
 // withExampleSecrets swaps the example secrets in (recording the changes),

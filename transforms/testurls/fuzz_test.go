@@ -69,13 +69,25 @@ func asciiLower(s string) string {
 	return string(b)
 }
 
-// emailDomains returns the texts that follow an "@" in s, up to the first
-// character that cannot be part of a (possibly regexp-escaped) hostname.
+// emailDomains returns the domains of the bare e-mail addresses in s (SPEC
+// §3.1): an "@" with no "/" between it and the space, quote, "<" or start
+// before it (so no URL "scheme://user@"), then the host characters (and
+// escaped dots) of the domain, followed by the end of s, a space or one of
+// `>,;"')` (so no path, no scp form, no port after it). Rewrite must leave
+// them unchanged. Such a domain is returned with its terminator, so that a
+// rewritten domain that grew into the terminator is seen too.
 func emailDomains(s string) []string {
 	var domains []string
 	for i := 0; i < len(s); i++ {
 		if s[i] != '@' {
 			continue
+		}
+		url := false
+		for j := i - 1; j >= 0 && !strings.ContainsRune(" \t\n\r\v\f\"'`<", rune(s[j])); j-- {
+			if s[j] == '/' {
+				url = true
+				break
+			}
 		}
 		j := i + 1
 		for j < len(s) {
@@ -88,7 +100,10 @@ func emailDomains(s string) []string {
 				break
 			}
 		}
-		domains = append(domains, s[i+1:j])
+		if url || j < len(s) && !strings.ContainsRune(" \t\n\r\v\f>,;\"')", rune(s[j])) {
+			continue
+		}
+		domains = append(domains, s[i+1:min(j+1, len(s))])
 	}
 	return domains
 }

@@ -16,7 +16,13 @@ type Rewriter struct {
 	labels  []string // labels of prod, lower case
 	test    string   // test domain, lower case
 	testEsc string   // test domain with regexp-escaped dots
-	keep    []string // hosts never rewritten, lower case
+	// prefix is the labels the test domain adds in front of the
+	// production domain ("test" for test.picasoft.net), "" when the test
+	// domain does not end with "."+prod.
+	prefix string
+	keep   []string // hosts never rewritten, lower case
+	// paths: hosts inside a path are rewritten too (WithPaths).
+	paths bool
 }
 
 var _ transforms.Rewriter = (*Rewriter)(nil)
@@ -50,6 +56,9 @@ func New(prod, test string, keep ...string) (*Rewriter, error) {
 		labels:  strings.Split(p, "."),
 		test:    t,
 		testEsc: strings.ReplaceAll(t, ".", `\.`),
+	}
+	if pre, ok := strings.CutSuffix(t, "."+p); ok {
+		r.prefix = pre
 	}
 	for _, k := range keep {
 		k = strings.ToLower(strings.TrimSpace(k))
@@ -124,6 +133,24 @@ func isDigits(s string) bool {
 	return true
 }
 
+// WithPaths returns a copy of r that also rewrites a host inside a path
+// ("/srv/sites/pad.picasoft.net/"): for the services that derive paths
+// from their host name (x-picatest: {rewrite-paths: true}).
+func (r *Rewriter) WithPaths() *Rewriter {
+	c := *r
+	c.paths = true
+	return &c
+}
+
+// ForRules returns a copy of r for Traefik rules: a rule claims its hosts,
+// so every production host in it gets its test host, the never-rewritten
+// ones (the registry, the keep-hosts) included.
+func (r *Rewriter) ForRules() *Rewriter {
+	c := *r
+	c.keep = nil
+	return &c
+}
+
 // Rewrite returns s with every production hostname replaced by its test
 // counterpart, and whether anything changed. It implements
 // transforms.Rewriter.
@@ -137,16 +164,59 @@ func (r *Rewriter) Rewrite(s string) (string, bool) {
 	last := 0
 	for ok {
 		b.WriteString(s[last:m.start])
-		if m.escaped {
-			b.WriteString(r.testEsc)
-		} else {
-			b.WriteString(r.test)
-		}
+		r.writeTest(&b, s[m.start:m.end], m.escaped)
 		last = m.end
 		m, ok = r.next(s, m.end)
 	}
 	b.WriteString(s[last:])
 	return b.String(), true
+}
+
+// writeTest writes the test counterpart of the production domain written
+// dom in s, keeping its case: when the test domain ends with the
+// production domain, dom is kept as written and the labels of the test
+// domain are inserted before it; otherwise dom is replaced by the whole
+// test domain. What is inserted is in upper case when every letter of dom
+// is, in lower case otherwise (mixed case included).
+func (r *Rewriter) writeTest(b *strings.Builder, dom string, escaped bool) {
+	upper := isUpper(dom)
+	add := r.test
+	if r.prefix != "" {
+		add = r.prefix
+	}
+	for i := 0; i < len(add); i++ {
+		c := add[i]
+		switch {
+		case c == '.' && escaped:
+			b.WriteString(`\.`)
+			continue
+		case upper && 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	if r.prefix != "" {
+		if escaped {
+			b.WriteString(`\.`)
+		} else {
+			b.WriteByte('.')
+		}
+		b.WriteString(dom)
+	}
+}
+
+// isUpper reports whether s has letters, all in upper case.
+func isUpper(s string) bool {
+	letters := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z':
+			return false
+		case 'A' <= c && c <= 'Z':
+			letters = true
+		}
+	}
+	return letters
 }
 
 // ProdHosts returns the production hostnames in s that Rewrite would change,
@@ -161,6 +231,57 @@ func (r *Rewriter) ProdHosts(s string) []string {
 	}
 	return hosts
 }
+
+// Reason says why a production host is kept.
+type Reason string
+
+// The reasons a production host is kept (see the package documentation).
+const (
+	// KeptEmail: the domain of an e-mail address.
+	KeptEmail Reason = "e-mail address"
+	// KeptPath: a segment of a path.
+	KeptPath Reason = "inside a path"
+	// KeptNeverRewritten: the registry or a keep-host.
+	KeptNeverRewritten Reason = "never rewritten: the registry or a keep-host"
+)
+
+// Kept is a production host that Rewrite leaves in a string on purpose.
+type Kept struct {
+	// Host is the host as written (without leading dots).
+	Host string `json:"host"`
+	// Reason is the rule that keeps it.
+	Reason Reason `json:"reason"`
+}
+
+// Kept returns the production hosts in s that Rewrite leaves unchanged on
+// purpose, with the rule that keeps each, deduplicated, in order of
+// appearance. Hosts already under the test domain and text that is not a
+// host ("notpicasoft.net") are not production hosts.
+func (r *Rewriter) Kept(s string) []Kept {
+	var out []Kept
+	first := r.labels[0]
+	for i := 0; i < len(s); i++ {
+		k := indexFold(s[i:], first)
+		if k < 0 {
+			break
+		}
+		i += k
+		end, _, ok := r.domainAt(s, i)
+		if !ok {
+			continue
+		}
+		if h, why := r.accept(s, i, end); why != "" && why != notProd {
+			if k := (Kept{Host: s[h:end], Reason: why}); !slices.Contains(out, k) {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// notProd is the reason accept gives for text that is no production host
+// (no label boundary, or a test host).
+const notProd Reason = "-"
 
 // match is an occurrence of the production domain that Rewrite changes.
 type match struct {
@@ -183,7 +304,7 @@ func (r *Rewriter) next(s string, from int) (match, bool) {
 		if !ok {
 			continue
 		}
-		if host, ok := r.accept(s, i, end); ok {
+		if host, why := r.accept(s, i, end); why == "" {
 			return match{host: host, start: i, end: end, escaped: escaped}, true
 		}
 	}
@@ -213,22 +334,23 @@ func (r *Rewriter) domainAt(s string, i int) (end int, escaped, ok bool) {
 }
 
 // accept applies the boundary and exclusion rules to the production domain
-// found at s[i:end]. It returns the start of the full host.
-func (r *Rewriter) accept(s string, i, end int) (int, bool) {
+// found at s[i:end]. It returns the start of the full host, and why the host
+// is kept: "" when Rewrite changes it, notProd when it is no production host.
+func (r *Rewriter) accept(s string, i, end int) (int, Reason) {
 	// Boundary before: a dot (possibly escaped) or a non-hostname character.
 	if i > 0 && hostChar[s[i-1]] {
-		return 0, false
+		return 0, notProd
 	}
 	// Boundary after: not a hostname character, and not a dot that goes on
 	// with another label.
 	if end < len(s) {
 		switch c := s[end]; {
 		case hostChar[c]:
-			return 0, false
+			return 0, notProd
 		case c == '.' && end+1 < len(s) && hostChar[s[end+1]]:
-			return 0, false
+			return 0, notProd
 		case c == '\\' && end+2 < len(s) && s[end+1] == '.' && hostChar[s[end+2]]:
-			return 0, false
+			return 0, notProd
 		}
 	}
 	// Full host: extend backwards over hostname characters and dots.
@@ -247,13 +369,16 @@ func (r *Rewriter) accept(s string, i, end int) (int, bool) {
 			h--
 		}
 	}
+	var why Reason
 	if h > 0 {
 		switch s[h-1] {
-		case '@': // e-mail address
-			return 0, false
+		case '@':
+			if !urlUserinfo(s, h-1) && !connectionAfter(s, end) {
+				why = KeptEmail
+			}
 		case '/': // path segment, unless it follows "//"
-			if h < 2 || s[h-2] != '/' {
-				return 0, false
+			if (h < 2 || s[h-2] != '/') && !r.paths {
+				why = KeptPath
 			}
 		}
 	}
@@ -270,14 +395,75 @@ func (r *Rewriter) accept(s string, i, end int) (int, bool) {
 	host := s[h:end]
 	// Already under the test domain?
 	if rest, ok := trimHostSuffix(host, r.test); ok && (rest == "" || strings.HasSuffix(rest, ".")) {
-		return 0, false
+		return h, notProd
+	}
+	if why != "" {
+		return h, why
 	}
 	for _, k := range r.keep {
 		if rest, ok := trimHostSuffix(host, k); ok && rest == "" {
-			return 0, false
+			return h, KeptNeverRewritten
 		}
 	}
-	return h, true
+	return h, ""
+}
+
+// urlUserinfo reports whether the "@" at s[at] ends the user information of
+// a URL ("scheme://user:password@host"): going back from it over anything
+// but spaces, quotes, brackets and "/" (a password may hold "@" or ":")
+// reaches "//".
+func urlUserinfo(s string, at int) bool {
+	for j := at - 1; j >= 0; j-- {
+		switch s[j] {
+		case '/':
+			return j > 0 && s[j-1] == '/'
+		case ' ', '\t', '\n', '\r', '\v', '\f', '"', '\'', '`', '<', '>', '(', ')', '[', ']', '{', '}':
+			return false
+		}
+	}
+	return false
+}
+
+// connectionAfter reports whether what follows a host written after an "@"
+// at s[end:] makes "user@host" a connection rather than an e-mail address:
+// a path ("user@host/path"), or the scp and rsync forms ("user@host:/path",
+// "user@host:~/path", "user@host:dir/file", "user@host:repo.git",
+// "user@host::module") and a port ("user@host:22"). A colon followed by
+// anything else ("admin@picasoft.net: ..." in a text,
+// "admin@picasoft.net:{SHA512-CRYPT}..." in a password file) is not one.
+func connectionAfter(s string, end int) bool {
+	if end >= len(s) {
+		return false
+	}
+	switch s[end] {
+	case '/':
+		return true
+	case ':':
+	default:
+		return false
+	}
+	t := s[end+1:]
+	if t == "" {
+		return false
+	}
+	if t[0] == '/' || t[0] == '~' || t[0] == ':' {
+		return true
+	}
+	k := 0
+	digits := true
+	for k < len(t) && (hostChar[t[k]] || t[k] == '.') {
+		if t[k] < '0' || t[k] > '9' {
+			digits = false
+		}
+		k++
+	}
+	if k == 0 {
+		return false
+	}
+	if k < len(t) && t[k] == '/' {
+		return true // a relative path
+	}
+	return digits || strings.HasSuffix(t[:k], ".git")
 }
 
 // trimHostSuffix reports whether host ends with suffix, comparing ASCII

@@ -32,8 +32,11 @@ var rewriteCases = []struct{ name, in, out string }{
 	{"apex rule", "Host(`picasoft.net`)", "Host(`test.picasoft.net`)"},
 	{"www", "www.picasoft.net", "www.test.picasoft.net"},
 	{"deep subdomain", "a.b.picasoft.net", "a.b.test.picasoft.net"},
-	{"case", "PAD.PicaSoft.NET", "PAD.test.picasoft.net"},
-	{"case rule", "Host(`Pad.PICASOFT.net`)", "Host(`Pad.test.picasoft.net`)"},
+	{"case mixed", "PAD.PicaSoft.NET", "PAD.test.PicaSoft.NET"},
+	{"case upper", "EXAMPLE.PICASOFT.NET", "EXAMPLE.TEST.PICASOFT.NET"},
+	{"case upper realm", "KRB.PICASOFT.NET = {", "KRB.TEST.PICASOFT.NET = {"},
+	{"case upper escaped", `PAD\.PICASOFT\.NET`, `PAD\.TEST\.PICASOFT\.NET`},
+	{"case rule", "Host(`Pad.PICASOFT.net`)", "Host(`Pad.test.PICASOFT.net`)"},
 	{"HostRegexp escaped", "HostRegexp(`^.+\\.picasoft\\.net$`)", "HostRegexp(`^.+\\.test\\.picasoft\\.net$`)"},
 	{"HostRegexp v2 variable", "HostRegexp(`{sub:[a-z]+}.picasoft.net`)", "HostRegexp(`{sub:[a-z]+}.test.picasoft.net`)"},
 	{"escaped subdomain", `pad\.picasoft\.net`, `pad\.test\.picasoft\.net`},
@@ -58,7 +61,41 @@ var rewriteCases = []struct{ name, in, out string }{
 	{"flag", "--domain=pad.picasoft.net", "--domain=pad.test.picasoft.net"},
 	{"quoted", `"pad.picasoft.net"`, `"pad.test.picasoft.net"`},
 	{"json", `{"url":"https://pad.picasoft.net"}`, `{"url":"https://pad.test.picasoft.net"}`},
-	{"url userinfo is kept", "smtp://user@mail.picasoft.net:587", "smtp://user@mail.picasoft.net:587"},
+	// Connections: URL user information and the scp form get the test
+	// host; a bare address stays an e-mail address.
+	{"url user", "smtp://user@mail.picasoft.net:587", "smtp://user@mail.test.picasoft.net:587"},
+	{"url user password", "postgres://pad:pw@db.picasoft.net:5432/pad", "postgres://pad:pw@db.test.picasoft.net:5432/pad"},
+	{"url password only", "redis://:pw@redis.picasoft.net:6379/0", "redis://:pw@redis.test.picasoft.net:6379/0"},
+	{"url password with @ and :", "redis://:p@ss:w@redis.picasoft.net", "redis://:p@ss:w@redis.test.picasoft.net"},
+	{"smtps user", "smtps://mailer@mail.picasoft.net:465", "smtps://mailer@mail.test.picasoft.net:465"},
+	{"jdbc", "jdbc:postgresql://db.picasoft.net:5432/x", "jdbc:postgresql://db.test.picasoft.net:5432/x"},
+	{"jdbc user", "jdbc:mysql://u:p@db.picasoft.net/x?ssl=true", "jdbc:mysql://u:p@db.test.picasoft.net/x?ssl=true"},
+	{"sqlalchemy", "postgresql+psycopg2://u:p@db.picasoft.net/x", "postgresql+psycopg2://u:p@db.test.picasoft.net/x"},
+	{"mongodb srv", "mongodb+srv://u:p@cluster.picasoft.net/", "mongodb+srv://u:p@cluster.test.picasoft.net/"},
+	{"mongodb hosts", "mongodb://u:p@a.picasoft.net:27017,b.picasoft.net:27017/db", "mongodb://u:p@a.test.picasoft.net:27017,b.test.picasoft.net:27017/db"},
+	{"amqp", "amqp://guest:guest@rabbit.picasoft.net:5672/vhost", "amqp://guest:guest@rabbit.test.picasoft.net:5672/vhost"},
+	{"ldap", "ldaps://ldap.picasoft.net:636", "ldaps://ldap.test.picasoft.net:636"},
+	{"ldap dn user", "ldap://cn=admin,dc=picasoft,dc=net@ldap.picasoft.net", "ldap://cn=admin,dc=picasoft,dc=net@ldap.test.picasoft.net"},
+	{"url user in text", "DATABASE_URL=postgres://u:p@db.picasoft.net/x admin@picasoft.net", "DATABASE_URL=postgres://u:p@db.test.picasoft.net/x admin@picasoft.net"},
+	{"scp rsync", "backup@backup.picasoft.net:/srv/backups/pad/", "backup@backup.test.picasoft.net:/srv/backups/pad/"},
+	{"scp home", "backup@backup.picasoft.net:~/pad", "backup@backup.test.picasoft.net:~/pad"},
+	{"scp git", "git@git.picasoft.net:team/repo.git", "git@git.test.picasoft.net:team/repo.git"},
+	{"scp git no dir", "git@git.picasoft.net:repo.git", "git@git.test.picasoft.net:repo.git"},
+	{"rsync daemon", "backup@backup.picasoft.net::pad", "backup@backup.test.picasoft.net::pad"},
+	{"user host port", "backup@backup.picasoft.net:2222", "backup@backup.test.picasoft.net:2222"},
+	{"user host path", "u@files.picasoft.net/share", "u@files.test.picasoft.net/share"},
+	{"host port pair", "db.picasoft.net:5432", "db.test.picasoft.net:5432"},
+	{"host port list", "a.picasoft.net:9092,b.picasoft.net:9092", "a.test.picasoft.net:9092,b.test.picasoft.net:9092"},
+	{"ssh url", "ssh://git@git.picasoft.net:2222/team/repo.git", "ssh://git@git.test.picasoft.net:2222/team/repo.git"},
+	{"bare address", "noreply@picasoft.net", "noreply@picasoft.net"},
+	{"bare address subdomain", "admin@pad.picasoft.net", "admin@pad.picasoft.net"},
+	{"mailto", "mailto:admin@picasoft.net", "mailto:admin@picasoft.net"},
+	{"mailto query", "mailto:admin@picasoft.net?subject=x", "mailto:admin@picasoft.net?subject=x"},
+	{"address then colon in text", "write to admin@picasoft.net: we answer", "write to admin@picasoft.net: we answer"},
+	{"address in passwd file", "admin@picasoft.net:{SHA512-CRYPT}$6$abc", "admin@picasoft.net:{SHA512-CRYPT}$6$abc"},
+	{"address after url path", "https://social.picasoft.net/@admin@picasoft.net", "https://social.test.picasoft.net/@admin@picasoft.net"},
+	{"address in quotes after url", `"https://x.org" "a@picasoft.net"`, `"https://x.org" "a@picasoft.net"`},
+	{"address in mail header", "From: Pad <noreply@pad.picasoft.net>", "From: Pad <noreply@pad.picasoft.net>"},
 	{"several lines", "a.picasoft.net\nb.picasoft.net\n", "a.test.picasoft.net\nb.test.picasoft.net\n"},
 	{"trailing dot", "see pad.picasoft.net.", "see pad.test.picasoft.net."},
 	{"trailing escaped dot", `pad\.picasoft\.net\.`, `pad\.test\.picasoft\.net\.`},
@@ -132,7 +169,8 @@ func TestRewriteTestNotUnderProd(t *testing.T) {
 		`^.+\.example\.org$`:              `^.+\.example\.test$`,
 		"a.example.org.example.test":      "a.example.org.example.test",
 		"ops@example.org, example.org.":   "ops@example.org, example.test.",
-		"https://EXAMPLE.ORG:8443/x/y.js": "https://example.test:8443/x/y.js",
+		"https://EXAMPLE.ORG:8443/x/y.js": "https://EXAMPLE.TEST:8443/x/y.js",
+		"https://Example.Org/":            "https://example.test/",
 	} {
 		got, _ := r.Rewrite(in)
 		assert.Check(t, is.Equal(got, out), "in %q", in)
@@ -242,4 +280,56 @@ func TestNewErrors(t *testing.T) {
 		_, err := testurls.New(tc.prod, tc.test, tc.keep...)
 		assert.Check(t, is.Error(err, tc.err), "New(%q, %q, %q)", tc.prod, tc.test, tc.keep)
 	}
+}
+
+// TestKept: every production host Rewrite leaves, with the rule that keeps
+// it; test hosts and non-hosts are not listed.
+func TestKept(t *testing.T) {
+	r := picasoft(t)
+	e, p, n := testurls.KeptEmail, testurls.KeptPath, testurls.KeptNeverRewritten
+	for _, tc := range []struct {
+		in   string
+		want []testurls.Kept
+	}{
+		{"https://pad.picasoft.net pad.test.picasoft.net notpicasoft.net", nil},
+		{"noreply@picasoft.net", []testurls.Kept{{Host: "picasoft.net", Reason: e}}},
+		{"postgres://u:p@db.picasoft.net/x", nil},
+		{"sites/erp.picasoft.net/x", []testurls.Kept{{Host: "erp.picasoft.net", Reason: p}}},
+		{"registry.picasoft.net/pad:1 Registry.picasoft.net", []testurls.Kept{{Host: "registry.picasoft.net", Reason: n}, {Host: "Registry.picasoft.net", Reason: n}}},
+		{"a@x.picasoft.net a@x.picasoft.net /x.picasoft.net", []testurls.Kept{{Host: "x.picasoft.net", Reason: e}, {Host: "x.picasoft.net", Reason: p}}},
+	} {
+		assert.Check(t, is.DeepEqual(r.Kept(tc.in), tc.want), "in %q", tc.in)
+	}
+}
+
+// TestModes: a Traefik rule gets the test host of every production host,
+// the never-rewritten ones included; WithPaths rewrites hosts inside paths.
+func TestModes(t *testing.T) {
+	r := picasoft(t)
+	rules := r.ForRules()
+	for in, out := range map[string]string{
+		"Host(`registry.picasoft.net`)":                           "Host(`registry.test.picasoft.net`)",
+		"Host(`REGISTRY.PICASOFT.NET`) || Host(`a.picasoft.net`)": "Host(`REGISTRY.TEST.PICASOFT.NET`) || Host(`a.test.picasoft.net`)",
+		"HostRegexp(`^registry\\.picasoft\\.net$`)":               "HostRegexp(`^registry\\.test\\.picasoft\\.net$`)",
+	} {
+		got, _ := rules.Rewrite(in)
+		assert.Check(t, is.Equal(got, out), "in %q", in)
+		kept, _ := r.Rewrite(in)
+		assert.Check(t, kept != out, "the rewriter itself must keep the registry in %q", in)
+	}
+	got, _ := r.Rewrite("image registry.picasoft.net/x")
+	assert.Check(t, is.Equal(got, "image registry.picasoft.net/x"), "ForRules must return a copy")
+
+	paths := r.WithPaths()
+	for in, out := range map[string]string{
+		"sites/erp.picasoft.net/site_config.json": "sites/erp.test.picasoft.net/site_config.json",
+		"/etc/letsencrypt/live/picasoft.net/x":    "/etc/letsencrypt/live/test.picasoft.net/x",
+		"admin@picasoft.net":                      "admin@picasoft.net",
+		"registry.picasoft.net/pad:1":             "registry.picasoft.net/pad:1",
+	} {
+		got, _ := paths.Rewrite(in)
+		assert.Check(t, is.Equal(got, out), "in %q", in)
+	}
+	got, _ = r.Rewrite("sites/erp.picasoft.net/x")
+	assert.Check(t, is.Equal(got, "sites/erp.picasoft.net/x"), "WithPaths must return a copy")
 }

@@ -1,6 +1,7 @@
 package testurls_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -89,7 +90,7 @@ services:
     labels:
       traefik.docker.network: proxy
       traefik.frontend.rule: Host:wiki.test.picasoft.net,www.wiki.test.picasoft.net
-      traefik.http.routers.wiki.rule: Host(´wiki.test.picasoft.net´, ´test.picasoft.net´)
+      traefik.http.routers.wiki.rule: Host(´wiki.test.picasoft.net´, ´test.PicaSoft.net´)
     networks:
       default: null
 networks:
@@ -98,7 +99,7 @@ networks:
 `,
 			changes: []transforms.Change{
 				change("services.wiki.labels.traefik.frontend.rule", "Host:wiki.picasoft.net,www.wiki.picasoft.net", "Host:wiki.test.picasoft.net,www.wiki.test.picasoft.net"),
-				change("services.wiki.labels.traefik.http.routers.wiki.rule", bt("Host(´wiki.picasoft.net´, ´PicaSoft.net´)"), bt("Host(´wiki.test.picasoft.net´, ´test.picasoft.net´)")),
+				change("services.wiki.labels.traefik.http.routers.wiki.rule", bt("Host(´wiki.picasoft.net´, ´PicaSoft.net´)"), bt("Host(´wiki.test.picasoft.net´, ´test.PicaSoft.net´)")),
 			},
 		},
 		{
@@ -462,13 +463,15 @@ services:
     networks:
       proxy: {aliases: [pad.picasoft.net]}
     x-urls: {list: [https://pad.picasoft.net], nested: {url: https://pad.picasoft.net}}
+    post_start: [{command: [curl, https://pad.picasoft.net], environment: {URL: https://pad.picasoft.net}}]
+    pre_stop: [{command: [curl, https://pad.picasoft.net/bye]}]
 networks:
   proxy: {external: true}
 `, nil)
 	before := composetest.YAML(t, p)
 	got, changes, err := testurls.Transform(p, picasoft(t))
 	assert.NilError(t, err)
-	assert.Check(t, is.Len(changes, 14))
+	assert.Check(t, is.Len(changes, 17))
 	assert.Check(t, is.Equal(composetest.YAML(t, p), before))
 	assert.Check(t, !strings.Contains(composetest.YAML(t, got), " pad.picasoft.net"))
 
@@ -484,4 +487,99 @@ func TestTransformErrors(t *testing.T) {
 	assert.Check(t, is.Error(err, "testurls: nil project"))
 	_, _, err = testurls.Transform(&types.Project{}, nil)
 	assert.Check(t, is.Error(err, "testurls: nil rewriter"))
+}
+
+// TestTransformConnections is the project of issue 26: every host the
+// deployment connects to gets its test host, an e-mail address stays, a
+// Traefik rule on the registry's own host gets the test host while its
+// image keeps the registry.
+func TestTransformConnections(t *testing.T) {
+	p := load(t, `
+services:
+  pad:
+    image: registry.picasoft.net/pica-pad:1.0
+    environment:
+      DATABASE_URL: postgres://pad:pw@db.picasoft.net:5432/pad
+      REDIS_URL: redis://:pw@redis.picasoft.net:6379/0
+      SMTP_URL: smtps://mailer@mail.picasoft.net:465
+      SITE_URL: https://pad.picasoft.net
+      MAIL_FROM: noreply@picasoft.net
+    command: ["rsync", "-a", "/data/", "backup@backup.picasoft.net:/srv/backups/pad/"]
+  registry:
+    image: registry:2
+    labels:
+      traefik.http.routers.registry.rule: Host(´registry.picasoft.net´)
+      description: pulls from registry.picasoft.net
+`, nil)
+	got, _, err := testurls.Transform(p, picasoft(t))
+	assert.NilError(t, err)
+	env := got.Services["pad"].Environment
+	for k, v := range map[string]string{
+		"DATABASE_URL": "postgres://pad:pw@db.test.picasoft.net:5432/pad",
+		"REDIS_URL":    "redis://:pw@redis.test.picasoft.net:6379/0",
+		"SMTP_URL":     "smtps://mailer@mail.test.picasoft.net:465",
+		"SITE_URL":     "https://pad.test.picasoft.net",
+		"MAIL_FROM":    "noreply@picasoft.net",
+	} {
+		assert.Check(t, is.Equal(*env[k], v), k)
+	}
+	assert.Check(t, is.Equal(got.Services["pad"].Command[3], "backup@backup.test.picasoft.net:/srv/backups/pad/"))
+	assert.Check(t, is.Equal(got.Services["pad"].Image, "registry.picasoft.net/pica-pad:1.0"))
+	reg := got.Services["registry"].Labels
+	assert.Check(t, is.Equal(reg["traefik.http.routers.registry.rule"], bt("Host(´registry.test.picasoft.net´)")))
+	assert.Check(t, is.Equal(reg["description"], "pulls from registry.picasoft.net"))
+
+	assert.Check(t, is.DeepEqual(testurls.KeptHosts(p, picasoft(t)), []testurls.KeptHost{
+		{Where: "services.pad.environment.MAIL_FROM", Kept: testurls.Kept{Host: "picasoft.net", Reason: testurls.KeptEmail}, Value: "noreply@picasoft.net"},
+		{Where: "services.registry.labels.description", Kept: testurls.Kept{Host: "registry.picasoft.net", Reason: testurls.KeptNeverRewritten}, Value: "pulls from registry.picasoft.net"},
+	}))
+}
+
+// TestTransformPaths: a host kept inside a path while rewritten elsewhere
+// is reported out of step; x-picatest rewrite-paths rewrites it there too.
+func TestTransformPaths(t *testing.T) {
+	compose := `
+services:
+  erp:
+    image: erpnext:15
+    environment:
+      SITE_NAME: erp.picasoft.net
+    command: [wait-for, sites/erp.picasoft.net/site_config.json]
+    volumes: [./certs/erp.picasoft.net:/certs/erp.picasoft.net:ro]
+%s`
+	p := load(t, fmt.Sprintf(compose, ""), map[string]string{"certs/erp.picasoft.net/x": ""})
+	got, _, err := testurls.Transform(p, picasoft(t))
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(got.Services["erp"].Command[1], "sites/erp.picasoft.net/site_config.json"))
+	assert.Check(t, is.DeepEqual(testurls.KeptHosts(p, picasoft(t)), []testurls.KeptHost{
+		{Where: "services.erp.command[1]", Kept: testurls.Kept{Host: "erp.picasoft.net", Reason: testurls.KeptPath}, Value: "sites/erp.picasoft.net/site_config.json", OutOfStep: true},
+	}))
+
+	p = load(t, fmt.Sprintf(compose, "    x-picatest: {rewrite-paths: true}\n"), map[string]string{"certs/erp.picasoft.net/x": ""})
+	got, _, err = testurls.Transform(p, picasoft(t))
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(got.Services["erp"].Command[1], "sites/erp.test.picasoft.net/site_config.json"))
+	assert.Check(t, is.Equal(got.Services["erp"].Volumes[0].Source, p.Services["erp"].Volumes[0].Source), "file paths never change")
+	assert.Check(t, is.Len(testurls.KeptHosts(p, picasoft(t)), 0))
+
+	p = load(t, fmt.Sprintf(compose, "    x-picatest: {rewrite-paths: yes-please}\n"), map[string]string{"certs/erp.picasoft.net/x": ""})
+	_, _, err = testurls.Transform(p, picasoft(t))
+	assert.Check(t, is.Error(err, "service erp: x-picatest.rewrite-paths must be true or false, got yes-please"))
+}
+
+// TestKeptHostsTexts: the lines of the files the rewrite changes are
+// listed too, and a host rewritten in the model but kept inside a path of
+// a file is out of step.
+func TestKeptHostsTexts(t *testing.T) {
+	p := load(t, `
+services:
+  pad:
+    image: pad:1
+    environment: {URL: "https://pad.picasoft.net"}
+`, nil)
+	got := testurls.KeptHosts(p, picasoft(t), testurls.Text{Name: "conf/app.ini", Content: "url = https://pad.picasoft.net\ncert = /certs/pad.picasoft.net/cert.pem\nmail = admin@picasoft.net\n"})
+	assert.Check(t, is.DeepEqual(got, []testurls.KeptHost{
+		{Where: "conf/app.ini:2", Kept: testurls.Kept{Host: "pad.picasoft.net", Reason: testurls.KeptPath}, Value: "cert = /certs/pad.picasoft.net/cert.pem", OutOfStep: true},
+		{Where: "conf/app.ini:3", Kept: testurls.Kept{Host: "picasoft.net", Reason: testurls.KeptEmail}, Value: "mail = admin@picasoft.net"},
+	}))
 }

@@ -15,13 +15,18 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/picasoft/docker-picatest/internal/traefik"
+	"github.com/picasoft/docker-picatest/transforms/testurls"
 )
 
 // ProdHostFinder finds the production hostnames left in a string.
 // testurls.Rewriter implements it.
 type ProdHostFinder interface {
-	// ProdHosts returns the production hostnames found in s.
+	// ProdHosts returns the production hostnames found in s that the
+	// rewrite changes.
 	ProdHosts(s string) []string
+	// Kept returns the production hostnames found in s that the rewrite
+	// keeps on purpose, with the rule that keeps each.
+	Kept(s string) []testurls.Kept
 }
 
 // Problem is one broken assertion.
@@ -84,6 +89,10 @@ func Check(before, after *types.Project, f ProdHostFinder) error {
 			for _, k := range keys {
 				hosts := f.ProdHosts(rules[k])
 				hint := ""
+				for _, kept := range f.Kept(rules[k]) {
+					hosts = append(hosts, fmt.Sprintf("%s (kept by the rewrite: %s)", kept.Host, kept.Reason))
+					hint = "; a rule routes a host written on its own (Host(`name.<production domain>`)), never inside an e-mail address or a path, which the rewrite keeps"
+				}
 				for _, h := range patternProdHosts(after.Services[name].Labels, k, rules[k], f) {
 					hosts = append(hosts, h)
 					hint = "; in a HostRegexp write the domain as name\\.<production domain> (v3) or name.<production domain> (v2)"

@@ -9,6 +9,7 @@ import (
 	"gotest.tools/v3/assert"
 
 	"github.com/picasoft/docker-picatest/internal/composetest"
+	"github.com/picasoft/docker-picatest/transforms/testurls"
 	"github.com/picasoft/docker-picatest/transforms/verify"
 )
 
@@ -18,9 +19,24 @@ type fakeFinder struct{}
 
 var host = regexp.MustCompile(`(?i)[a-z0-9.-]*picasoft\.net`)
 
+// Kept finds the hosts after an "@" (e-mail addresses).
+func (fakeFinder) Kept(s string) []testurls.Kept {
+	var out []testurls.Kept
+	for _, m := range kept.FindAllStringSubmatch(s, -1) {
+		out = append(out, testurls.Kept{Host: m[1], Reason: testurls.KeptEmail})
+	}
+	return out
+}
+
+var kept = regexp.MustCompile(`(?i)@([a-z0-9.-]*picasoft\.net)`)
+
 func (fakeFinder) ProdHosts(s string) []string {
 	var out []string
-	for _, h := range host.FindAllString(s, -1) {
+	for _, m := range host.FindAllStringIndex(s, -1) {
+		h := s[m[0]:m[1]]
+		if m[0] > 0 && s[m[0]-1] == '@' {
+			continue // kept
+		}
 		if l := strings.ToLower(h); l != "test.picasoft.net" && !strings.HasSuffix(l, ".test.picasoft.net") {
 			out = append(out, h)
 		}
@@ -77,6 +93,18 @@ services:
 				"  service \"pad\": labels.traefik.tcp.routers.ldap.rule \"HostSNI(`ldap.picasoft.net`)\": Traefik rule still routes production host ldap.picasoft.net; write each host literally in the rule (Host(`name.<production domain>`)) so it is rewritten to the test domain, or check --prod-domain/--test-domain\n" +
 				"  service \"wiki\": labels.traefik.admin.frontend.rule \"Host:admin.wiki.picasoft.net,wiki.test.picasoft.net\": Traefik rule still routes production host admin.wiki.picasoft.net; write each host literally in the rule (Host(`name.<production domain>`)) so it is rewritten to the test domain, or check --prod-domain/--test-domain\n" +
 				"  service \"wiki\": labels.traefik.frontend.rule \"Host:wiki.picasoft.net\": Traefik rule still routes production host wiki.picasoft.net; write each host literally in the rule (Host(`name.<production domain>`)) so it is rewritten to the test domain, or check --prod-domain/--test-domain",
+		},
+		{
+			name: "a production host kept by the rewrite in a rule",
+			before: `
+services:
+  pad:
+    image: pad:1
+    labels:
+      traefik.http.routers.pad.rule: Host(` + "`admin@picasoft.net`" + `)
+`,
+			wantErr: "the transformed project is unsafe to test (1 problem):\n" +
+				"  service \"pad\": labels.traefik.http.routers.pad.rule \"Host(`admin@picasoft.net`)\": Traefik rule still routes production host picasoft.net (kept by the rewrite: e-mail address); write each host literally in the rule (Host(`name.<production domain>`)) so it is rewritten to the test domain, or check --prod-domain/--test-domain; a rule routes a host written on its own (Host(`name.<production domain>`)), never inside an e-mail address or a path, which the rewrite keeps",
 		},
 		{
 			name: "several production hosts in one rule",
