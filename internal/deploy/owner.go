@@ -280,8 +280,9 @@ func CheckInstanceNames(ctx context.Context, c InstanceClient, p *types.Project,
 	}
 	slices.Sort(found)
 	found = slices.Compact(found)
-	return exitcode.Invalidf("instance %s: its names are taken on the engine by what is not this instance's:\n  %s\nThe instance would replace or remove it: choose another --instance name (e.g. --instance %s)",
-		inst, strings.Join(found, "\n  "), instance.Suffixed(inst, "2"))
+	return exitcode.Invalidf("instance %s: its names are taken on the engine by what is not this instance's:\n  %s\nThe instance would replace or remove it: choose another --instance name (e.g. --instance %s). "+
+		"A volume or network that is this instance's own but lacks the label %s (made by an older docker picatest) is yours to remove ('docker volume rm NAME', 'docker network rm NAME') before you run again.",
+		inst, strings.Join(found, "\n  "), instance.Suffixed(inst, "2"), instance.Label)
 }
 
 // describeContainer names a container and its project for a message.
