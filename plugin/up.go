@@ -552,14 +552,14 @@ func (r *upRun) report(ctx context.Context, report *upReport, werr *smoke.WaitEr
 // dryRunOwnership, for --dry-run, refuses an instance whose names are
 // taken on the engine and lists in the plan the volumes and networks the
 // project names but does not own (deploy.NotOwnedObjects), when the
-// engine answers within 2 seconds; checked is false when it does not
+// engine answers within 5 seconds; checked is false when it does not
 // (the dry run needs no engine).
 func (r *upRun) dryRunOwnership(ctx context.Context, backend Backend) (checked bool, err error) {
 	c, ok := engineOf(backend).(deploy.InstanceClient)
 	if !ok {
 		return false, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	notOwned, err := deploy.NotOwnedObjects(ctx, c, r.p)
 	if err != nil {

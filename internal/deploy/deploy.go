@@ -2,8 +2,10 @@
 // around Compose's own up: the plan (which volumes are reset, which
 // images are built and which pulled), the checks that the project's
 // external networks and volumes exist, the reset of the external volumes,
-// and the pull that falls back to a local image when the registry cannot
-// be reached.
+// the ownership rule that decides what the reset and down may remove
+// (NotOwnedObjects) and the check that an instance's names are free on
+// the engine (CheckInstanceNames), and the pull that falls back to a
+// local image when the registry cannot be reached.
 package deploy
 
 import (
