@@ -84,7 +84,7 @@ func runDown(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 			for _, o := range notOwned {
 				l = append(l, o.String())
 			}
-			phaseWriter(dockerCli.Err(), root.Progress)("down keeps %s: not created by this deployment, like an external volume ('docker %s rm NAME' removes one if it is yours to remove)", strings.Join(l, ", "), notOwned[0].Kind)
+			phaseWriter(dockerCli.Err(), root.Progress)("down keeps %s: not created by this deployment, kept as an external volume is ('docker volume rm NAME', 'docker network rm NAME' remove one that is yours to remove)", strings.Join(l, ", "))
 		}
 		down.Project = deploy.WithoutNotOwned(p, notOwned)
 	}

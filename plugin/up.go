@@ -60,8 +60,7 @@ a volume the project names that exists but that Compose did not create
 for this deployment is treated as an external one: confirmed, then
 re-created empty; such a network is kept) with the build and the pull at
 the same time (the services that need no built image start while the
-build goes on), start, wait until running
-and healthy, a stability window, smoke checks through Traefik (--proxy /
+build goes on), start, wait until running and healthy, a stability window, smoke checks through Traefik (--proxy /
 PICATEST_PROXY, see 'docker picatest smoke --help') and a log scan, then a
 report. Each phase is announced on stderr ("picatest: reset: ..."). On
 failure the deployment is left running for debugging.
