@@ -76,18 +76,34 @@ func (b listingBackend) ContainerList(ctx context.Context, options client.Contai
 	return b.dockerCli.Client().ContainerList(ctx, options)
 }
 
+// VolumeInspect inspects a volume of the engine.
+func (b listingBackend) VolumeInspect(ctx context.Context, volumeID string, options client.VolumeInspectOptions) (client.VolumeInspectResult, error) {
+	return b.dockerCli.Client().VolumeInspect(ctx, volumeID, options)
+}
+
+// NetworkList lists the networks of the engine.
+func (b listingBackend) NetworkList(ctx context.Context, options client.NetworkListOptions) (client.NetworkListResult, error) {
+	return b.dockerCli.Client().NetworkList(ctx, options)
+}
+
+// engineOf is backend without its wrappers (unwrap): a listingBackend
+// reads the engine when asked (up --dry-run, check), a test's fake does
+// not.
+func engineOf(backend Backend) Backend {
+	for {
+		u, ok := backend.(interface{ unwrap() Backend })
+		if !ok {
+			return backend
+		}
+		backend = u.unwrap()
+	}
+}
+
 // routingFacts lists the containers of the engine for the routing checks
 // (lint.RouterConflicts), nil when the backend cannot list them or the
 // engine does not answer within 2 seconds.
 func routingFacts(ctx context.Context, backend Backend, project string) *traefikapi.Facts {
-	for {
-		u, ok := backend.(interface{ unwrap() Backend })
-		if !ok {
-			break
-		}
-		backend = u.unwrap()
-	}
-	l, ok := backend.(traefikapi.Engine)
+	l, ok := engineOf(backend).(traefikapi.Engine)
 	if !ok {
 		return nil
 	}

@@ -58,6 +58,36 @@ func TestUpDryRunOfAnInstance(t *testing.T) {
 	}
 }
 
+// An instance whose names collide with the project's own is refused
+// before anything is planned: instance "db" of a project with the
+// external volumes pad and pad-db would make pad-db its own volume.
+func TestUpDryRunOfACollidingInstance(t *testing.T) {
+	b := &fakeBackend{project: composetest.Load(t, `
+services:
+  pad:
+    image: pad:1
+    volumes: [data:/data, shared:/shared]
+    labels:
+      traefik.http.routers.pad.rule: Host(`+"`pad.picasoft.net`"+`)
+      traefik.http.routers.pad-db.rule: Host(`+"`db.pad.picasoft.net`"+`)
+volumes:
+  data: {name: pad, external: true}
+  shared: {name: pad-db, external: true}
+`, nil)}
+	for _, cmd := range []string{"up", "down", "config"} {
+		args := []string{cmd, "--instance", "db"}
+		if cmd == "up" {
+			args = append(args, "--dry-run")
+		}
+		stdout, stderr, code := run(t, b, args...)
+		assert.Equal(t, code, exitcode.Invalid, cmd)
+		assert.Check(t, is.Equal(stdout, ""), cmd)
+		assert.Check(t, is.Contains(stderr, "volume pad-db (the instance's name for volume pad) is the name of the project's own external volume pad-db"), cmd)
+		assert.Check(t, is.Contains(stderr, "Traefik http router pad-db (the instance's name for router pad) is the name of the project's own router pad-db"), cmd)
+		assert.Check(t, is.Contains(stderr, "choose another --instance name"), cmd)
+	}
+}
+
 func TestInstanceFlagErrors(t *testing.T) {
 	b := &fakeBackend{project: composetest.Load(t, instanceProject, map[string]string{"Dockerfile": "FROM scratch\n"})}
 	cases := []struct {

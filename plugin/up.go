@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,10 +56,12 @@ func newUpCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootOptio
 		Short: "Test the service: reset, build, pull, start, wait until healthy, report",
 		Long: `Runs the whole test with the transformed project: preflight
 (engine, test-host guard, lock, owner, transforms, external networks), reset
-(down -v --remove-orphans, external volumes removed and re-created empty)
-with the build and the pull at the same time (the services that need no
-built image start while the build goes on), start, wait until running
-and healthy, a stability window, smoke checks through Traefik (--proxy /
+(down -v --remove-orphans, external volumes removed and re-created empty;
+a volume the project names that exists but that Compose did not create
+for this deployment is treated as an external one: confirmed, then
+re-created empty; such a network is kept) with the build and the pull at
+the same time (the services that need no built image start while the
+build goes on), start, wait until running and healthy, a stability window, smoke checks through Traefik (--proxy /
 PICATEST_PROXY, see 'docker picatest smoke --help') and a log scan, then a
 report. Each phase is announced on stderr ("picatest: reset: ..."). On
 failure the deployment is left running for debugging.
@@ -85,7 +88,11 @@ deploys a copy of the project beside the default deployment: project
 host (pad.test.picasoft.net -> pad-NAME.test.picasoft.net), Traefik router,
 service and middleware names and container_name suffixed, external volumes
 replaced by empty volumes of the instance. The shared external volumes are
-never touched.
+never touched. An instance whose names collide is refused (exit 2): with
+names the project itself uses (instance db of a project with the volumes
+pad and pad-db), or with what exists on the engine and is not this
+instance's (a project, volume, network, container or Traefik router of
+that name).
 
 Exit codes: 0 healthy, 1 the test failed, 2 invalid input, 3 refused by a
 safety rule, 130 interrupted. With --changed: the worst of the folders.`,
@@ -102,7 +109,7 @@ safety rule, 130 interrupted. With --changed: the worst of the folders.`,
 		}),
 	}
 	f := cmd.Flags()
-	f.BoolVarP(&opts.yes, "yes", "y", false, "Answer yes to the confirmation of removing external volumes")
+	f.BoolVarP(&opts.yes, "yes", "y", false, "Answer yes to the confirmation of removing external volumes (and the volumes the project names but did not create)")
 	f.BoolVar(&opts.noReset, "no-reset", false, "Keep containers and volumes: no down -v, no external volume reset")
 	f.BoolVar(&opts.takeover, "takeover", false, "Replace a deployment owned by someone else")
 	f.BoolVar(&opts.breakLock, "break-lock", false, "Break the lock of the project held by a command that no longer runs (its machine restarted or gone)")
@@ -223,7 +230,11 @@ func upProject(ctx context.Context, dockerCli command.Cli, newBackend BackendFun
 	}
 	if opts.dryRun {
 		routing := lint.Routing(tp.Project, routingFacts(ctx, backend, tp.Project.Name))
-		return project, root.masks.Write(dockerCli.Out(), renderPlan(run.plan, tp, chk, routing))
+		checked, err := run.dryRunOwnership(ctx, backend)
+		if err != nil {
+			return project, err
+		}
+		return project, root.masks.Write(dockerCli.Out(), renderPlan(run.plan, tp, chk, routing, checked))
 	}
 	run.engine = dockerCli.Client() // not before: a dry run needs no engine
 	release, err := run.preflight(ctx)
@@ -286,19 +297,41 @@ func (r *upRun) preflight(ctx context.Context) (release func(), err error) {
 	return release, nil
 }
 
+// checkExternal refuses an instance whose names are taken on the engine,
+// checks the external networks (and volumes, with --no-reset), finds the
+// volumes and networks the project names but does not own, and asks to
+// confirm the reset of the external volumes and of those.
 func (r *upRun) checkExternal(ctx context.Context) error {
+	if err := checkInstanceNames(ctx, r.engine, r.root, r.p); err != nil {
+		return err
+	}
 	if err := deploy.CheckExternalNetworks(ctx, r.engine, r.plan.Networks); err != nil {
 		return err
 	}
 	if !r.plan.Reset {
 		return deploy.CheckExternalVolumes(ctx, r.engine, r.plan.ExternalVolumes)
 	}
-	if len(r.plan.ExternalVolumes) == 0 {
+	notOwned, err := deploy.NotOwnedObjects(ctx, r.engine, r.p)
+	if err != nil {
+		return err
+	}
+	r.plan.NotOwned = notOwned
+	question := deploy.ConfirmQuestion(r.p.Name, r.plan.ExternalVolumes, notOwned)
+	if question == "" {
 		return nil
 	}
-	question := fmt.Sprintf("Remove and re-create empty the external volumes %s of project %s?", strings.Join(r.plan.ExternalVolumes, ", "), r.p.Name)
 	in := r.dockerCli.In()
 	return safety.Confirm(in, r.dockerCli.Err(), in.IsTerminal(), r.opts.yes, question)
+}
+
+// checkInstanceNames refuses (exit 2) the instance of --instance whose
+// names are taken on the engine (deploy.CheckInstanceNames).
+func checkInstanceNames(ctx context.Context, c deploy.InstanceClient, root *rootOptions, p *types.Project) error {
+	inst, err := root.composeOptions().InstanceName(p.WorkingDir)
+	if err != nil {
+		return err
+	}
+	return deploy.CheckInstanceNames(ctx, c, p, inst)
 }
 
 // resetBuildPull resets, builds and pulls at the same time: building and
@@ -369,16 +402,16 @@ func (r *upRun) resetAndPull(ctx context.Context) ([]string, error) {
 	p, plan := r.p, r.plan
 	eg, egCtx := errgroup.WithContext(ctx)
 	if plan.Reset {
-		down, kept, err := deploy.DownProject(ctx, r.engine, p)
+		down, kept, err := deploy.DownProject(ctx, r.engine, p, plan.NotOwned)
 		if err != nil {
 			return nil, err
 		}
-		r.phase("reset: down -v --remove-orphans%s; external volumes re-created empty: %s%s", keptNetworks(kept), listOrNone(plan.ExternalVolumes), instanceVolumes(plan))
+		r.phase("reset: down -v --remove-orphans%s; external volumes re-created empty: %s%s%s", keptNetworks(kept), listOrNone(plan.ExternalVolumes), instanceVolumes(plan), notOwnedObjects(plan.NotOwned))
 		eg.Go(func() error {
 			if err := r.backend.Down(egCtx, p.Name, api.DownOptions{Project: down, RemoveOrphans: true, Volumes: true}); err != nil {
 				return fmt.Errorf("reset (down -v --remove-orphans) failed: %w", err)
 			}
-			return deploy.ResetExternalVolumes(egCtx, r.engine, plan.ExternalVolumes)
+			return deploy.ResetExternalVolumes(egCtx, r.engine, append(slices.Clone(plan.ExternalVolumes), deploy.Volumes(plan.NotOwned)...))
 		})
 	}
 	if len(plan.Pull) > 0 {
@@ -525,6 +558,31 @@ func (r *upRun) report(ctx context.Context, report *upReport, werr *smoke.WaitEr
 	return nil
 }
 
+// dryRunOwnership, for --dry-run, refuses an instance whose names are
+// taken on the engine and lists in the plan the volumes and networks the
+// project names but does not own (deploy.NotOwnedObjects), when the
+// engine answers within 5 seconds; checked is false when it does not
+// (the dry run needs no engine).
+func (r *upRun) dryRunOwnership(ctx context.Context, backend Backend) (checked bool, err error) {
+	c, ok := engineOf(backend).(deploy.InstanceClient)
+	if !ok {
+		return false, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	notOwned, err := deploy.NotOwnedObjects(ctx, c, r.p)
+	if err != nil {
+		return false, nil
+	}
+	if err := checkInstanceNames(ctx, c, r.root, r.p); err != nil && exitcode.Of(err) == exitcode.Invalid {
+		return false, err
+	}
+	if r.plan.Reset {
+		r.plan.NotOwned = notOwned
+	}
+	return true, nil
+}
+
 // phaseWriter returns a function announcing each phase of up on w (stderr)
 // as one line, so that a person or a script knows where the test is; it
 // prints nothing in the quiet and json progress modes.
@@ -538,13 +596,19 @@ func phaseWriter(w io.Writer, progress string) func(format string, args ...any) 
 }
 
 // renderPlan is the plan as up --dry-run prints it.
-func renderPlan(plan deploy.Plan, tp *testProject, chk *checks, routing []lint.Finding) string {
+func renderPlan(plan deploy.Plan, tp *testProject, chk *checks, routing []lint.Finding, ownershipChecked bool) string {
 	p := tp.Project
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for project %s (dry run: nothing is changed)\n", p.Name)
 	fmt.Fprintf(&b, "1. preflight: engine reachable, test host (%s), lock, owner, external networks: %s\n", strings.Join(tp.Settings.TestHosts, ", "), listOrNone(plan.Networks))
 	if plan.Reset {
-		fmt.Fprintf(&b, "2. reset: down -v --remove-orphans (networks Compose recorded are kept: up recreates one that changed); external volumes removed and re-created empty: %s%s\n", listOrNone(plan.ExternalVolumes), instanceVolumes(plan))
+		fmt.Fprintf(&b, "2. reset: down -v --remove-orphans (networks Compose recorded are kept: up recreates one that changed); external volumes removed and re-created empty: %s%s%s\n", listOrNone(plan.ExternalVolumes), instanceVolumes(plan), notOwnedObjects(plan.NotOwned))
+		if !ownershipChecked {
+			b.WriteString("   (the engine did not answer: the volumes and networks the project names but did not create, which the reset would confirm first, are not listed)\n")
+		}
+		if len(plan.ExternalVolumes) > 0 || len(plan.NotOwned) > 0 {
+			b.WriteString("   asks first (-y/--yes answers; refused without a terminal)\n")
+		}
 	} else {
 		b.WriteString("2. reset: skipped (--no-reset)\n")
 	}
@@ -606,6 +670,21 @@ func instanceVolumes(plan deploy.Plan) string {
 		return ""
 	}
 	return "; volumes of the instance, in place of the external ones, removed and created empty: " + strings.Join(plan.InstanceVolumes, ", ")
+}
+
+// notOwnedObjects names the volumes and networks the project names but
+// did not create (deploy.NotOwnedObjects), which the reset treats as
+// external: confirmed, such a volume removed and re-created empty, such
+// a network kept.
+func notOwnedObjects(l []deploy.Object) string {
+	if len(l) == 0 {
+		return ""
+	}
+	var names []string
+	for _, o := range l {
+		names = append(names, o.String())
+	}
+	return "; not created by this deployment, treated as external (volumes re-created empty, networks kept): " + strings.Join(names, ", ")
 }
 
 func listOrNone(l []string) string {

@@ -2,8 +2,10 @@
 // around Compose's own up: the plan (which volumes are reset, which
 // images are built and which pulled), the checks that the project's
 // external networks and volumes exist, the reset of the external volumes,
-// and the pull that falls back to a local image when the registry cannot
-// be reached.
+// the ownership rule that decides what the reset and down may remove
+// (NotOwnedObjects) and the check that an instance's names are free on
+// the engine (CheckInstanceNames), and the pull that falls back to a
+// local image when the registry cannot be reached.
 package deploy
 
 import (
@@ -33,6 +35,13 @@ type Plan struct {
 	// external volumes and networks.
 	ExternalVolumes []string
 	Networks        []string
+	// NotOwned are the volumes and networks the project declares, not
+	// external, that exist on the engine and that Compose did not create
+	// for this deployment (NotOwnedObjects; filled by the caller, which
+	// asks the engine). The reset confirms them as external volumes:
+	// it removes and re-creates such a volume empty (never a network),
+	// and down keeps them.
+	NotOwned []Object
 	// InstanceVolumes are the volumes of an instance that replace the
 	// external volumes (see transforms/instance): Compose's own, removed
 	// by the reset's down -v and created empty by up.
@@ -207,8 +216,11 @@ func missingObjects(names []string, inspect func(name string) error) ([]string, 
 // configuration changed, so removing an unchanged one to create it again
 // (about a second on Docker 20.10) would change nothing but its ID. A
 // network without that record (created by docker-compose v1, say) is
-// removed, as down -v does.
-func DownProject(ctx context.Context, c NetworkLister, p *types.Project) (*types.Project, []string, error) {
+// removed, as down -v does. The volumes and networks of notOwned
+// (NotOwnedObjects) are left alone (WithoutNotOwned): the reset resets
+// those volumes itself, once confirmed, as external ones.
+func DownProject(ctx context.Context, c NetworkLister, p *types.Project, notOwned []Object) (*types.Project, []string, error) {
+	p = WithoutNotOwned(p, notOwned)
 	f := client.Filters{}
 	f.Add("label", api.ProjectLabel+"="+p.Name)
 	res, err := c.NetworkList(ctx, client.NetworkListOptions{Filters: f})

@@ -222,7 +222,7 @@ networks:
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			down, kept, err := DownProject(context.Background(), tc.engine, p)
+			down, kept, err := DownProject(context.Background(), tc.engine, p, nil)
 			assert.NilError(t, err)
 			assert.DeepEqual(t, kept, tc.kept)
 			assert.DeepEqual(t, slices.Sorted(maps.Keys(down.Networks)), tc.networks)

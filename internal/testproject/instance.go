@@ -75,5 +75,8 @@ func (o Options) withInstance(p *types.Project, s settings.Settings) (*types.Pro
 		return &n, nil
 	}
 	out, _, err := instance.Transform(p, r)
-	return out, err
+	if err != nil {
+		return nil, exitcode.With(exitcode.Invalid, err)
+	}
+	return out, nil
 }

@@ -30,7 +30,15 @@
 //     networks, configs and secrets are named after the new project (an
 //     explicit name gets "-feat-x"); external networks (Traefik's proxy)
 //     stay shared;
-//   - every container carries the label net.picasoft.picatest.instance.
+//   - every container, volume and network the instance creates carries the
+//     label net.picasoft.picatest.instance (Label): the reset and down of
+//     the instance never remove a volume or network without it.
+//
+// A name the instance derives that the project itself uses for an object
+// of the same kind (instance "db" of a project with the external volumes
+// "pad" and "pad-db": "pad" would become "pad-db") is refused with a
+// *CollisionError naming both. What exists on the engine is checked
+// before the deployment (internal/deploy.CheckInstanceNames).
 //
 // Instance names are DNS labels of at most MaxLen characters (Check);
 // FromBranch derives one from a git branch name, stably. A label that

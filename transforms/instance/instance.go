@@ -16,7 +16,9 @@ import (
 // Name is the Transform name recorded in every Change.
 const Name = "instance"
 
-// Label is the container label that records the instance.
+// Label is the label that records the instance, on its containers,
+// volumes and networks: the reset and down of an instance never remove a
+// volume or network without it.
 const Label = "net.picasoft.picatest.instance"
 
 // composeProjectLabel is the label the Compose SDK's loader puts on every
@@ -41,6 +43,9 @@ func Transform(p *types.Project, r *Rewriter) (*types.Project, []transforms.Chan
 	defined := definedObjects(out)
 	for name, s := range out.Services {
 		out.Services[name] = c.service(name, s, p.Name, out.Name, defined)
+	}
+	if err := checkCollisions(p, out, r.inst); err != nil {
+		return nil, nil, err
 	}
 	slices.SortStableFunc(c.changes, func(a, b transforms.Change) int {
 		return cmp.Or(cmp.Compare(a.Where, b.Where), cmp.Compare(a.Old, b.Old))
@@ -84,6 +89,7 @@ func (c *collector) project(old string, out *types.Project) {
 			nn := rename(key, n.Name)
 			c.add("networks."+key+".name", n.Name, nn)
 			n.Name = nn
+			n.Labels = withLabel(n.Labels, Label, c.inst)
 			out.Networks[key] = n
 		}
 	}

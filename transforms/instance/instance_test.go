@@ -1,6 +1,7 @@
 package instance_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -71,6 +72,8 @@ services:
 networks:
   default:
     name: test-b2_default
+    labels:
+      net.picasoft.picatest.instance: b2
   proxy:
     name: proxy
     external: true
@@ -118,6 +121,8 @@ services:
 networks:
   default:
     name: test-b2_default
+    labels:
+      net.picasoft.picatest.instance: b2
 volumes:
   cache:
     name: test-b2_cache
@@ -206,6 +211,104 @@ services:
 		"services.auth.labels.net.picasoft.picatest.instance:  -> x",
 		"services.auth.labels.traefik.http.middlewares.sso.forwardauth.address: http://auth.test.picasoft.net/verify -> http://auth-x.test.picasoft.net/verify",
 	})
+}
+
+// A name the instance derives that the project itself uses is refused,
+// naming both: instance "db" of a project with the external volumes pad
+// and pad-db would make pad-db its own volume, and its router pad-db is
+// the project's own router.
+func TestTransformCollisions(t *testing.T) {
+	tests := []struct {
+		name    string
+		compose string
+		want    []string // the collisions, as CollisionError says them
+	}{
+		{
+			name: "external volume and Traefik router",
+			compose: `
+services:
+  pad:
+    image: pad:1
+    labels:
+      traefik.http.routers.pad.rule: Host(` + "`pad.test.picasoft.net`" + `)
+      traefik.http.routers.pad-db.rule: Host(` + "`db.pad.test.picasoft.net`" + `)
+    volumes: [data:/data, shared:/shared]
+volumes:
+  data: {external: true, name: pad}
+  shared: {external: true, name: pad-db}
+`,
+			want: []string{
+				"volume pad-db (the instance's name for volume pad) is the name of the project's own external volume pad-db",
+				"Traefik http router pad-db (the instance's name for router pad) is the name of the project's own router pad-db",
+			},
+		},
+		{
+			name: "network, container_name, middleware (case-insensitive), tcp service",
+			compose: `
+services:
+  a:
+    image: a:1
+    container_name: web
+    networks: [back, back-db]
+    labels:
+      traefik.http.middlewares.Auth.basicauth.users: "u:p"
+      traefik.http.middlewares.auth-DB.basicauth.users: "u:p"
+      traefik.tcp.services.sql.loadbalancer.server.port: "5432"
+      traefik.tcp.services.sql-db.loadbalancer.server.port: "5432"
+  b:
+    image: b:1
+    container_name: web-db
+networks:
+  back: {name: back}
+  back-db: {name: back-db, external: true}
+`,
+			want: []string{
+				"network back-db (the instance's name for network back) is the name of the project's own external network back-db",
+				"container web-db (the instance's name for container_name web) is the name of the project's own container_name web-db (service b)",
+				"Traefik tcp service sql-db (the instance's name for service sql) is the name of the project's own service sql-db",
+				"Traefik http middleware Auth-db (the instance's name for middleware Auth) is the name of the project's own middleware auth-DB",
+			},
+		},
+		{
+			name: "no collision: the same names under another kind, or the instance's own suffix twice",
+			compose: `
+services:
+  pad:
+    image: pad:1
+    container_name: pad-db
+    labels:
+      traefik.http.routers.pad.rule: Host(` + "`pad.test.picasoft.net`" + `)
+      traefik.http.services.pad-db.loadbalancer.server.port: "80"
+      traefik.tcp.routers.pad-db.rule: HostSNI(` + "`*`" + `)
+    volumes: [data:/data]
+volumes:
+  data: {external: true, name: pad}
+networks:
+  default: {name: pad-db-db}
+`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := composetest.Load(t, tc.compose, nil)
+			r, err := instance.NewRewriter("test.picasoft.net", "db")
+			assert.NilError(t, err)
+			_, _, err = instance.Transform(p, r)
+			if tc.want == nil {
+				assert.NilError(t, err)
+				return
+			}
+			var ce *instance.CollisionError
+			assert.Assert(t, errors.As(err, &ce), "%v", err)
+			var got []string
+			for _, c := range ce.Collisions {
+				got = append(got, c.String())
+			}
+			assert.DeepEqual(t, got, tc.want)
+			assert.ErrorContains(t, err, "instance db: its names collide with the project's own:")
+			assert.ErrorContains(t, err, "choose another --instance name")
+		})
+	}
 }
 
 func TestTransformErrors(t *testing.T) {
