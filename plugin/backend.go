@@ -76,17 +76,28 @@ func (b listingBackend) ContainerList(ctx context.Context, options client.Contai
 	return b.dockerCli.Client().ContainerList(ctx, options)
 }
 
+// Info is the engine's `docker info`, for the test-host line of
+// up --dry-run.
+func (b listingBackend) Info(ctx context.Context, options client.InfoOptions) (client.SystemInfoResult, error) {
+	return b.dockerCli.Client().Info(ctx, options)
+}
+
+// unwrapBackend is the Backend inside the wrappers of backend (masking).
+func unwrapBackend(backend Backend) Backend {
+	for {
+		u, ok := backend.(interface{ unwrap() Backend })
+		if !ok {
+			return backend
+		}
+		backend = u.unwrap()
+	}
+}
+
 // routingFacts lists the containers of the engine for the routing checks
 // (lint.RouterConflicts), nil when the backend cannot list them or the
 // engine does not answer within 2 seconds.
 func routingFacts(ctx context.Context, backend Backend, project string) *traefikapi.Facts {
-	for {
-		u, ok := backend.(interface{ unwrap() Backend })
-		if !ok {
-			break
-		}
-		backend = u.unwrap()
-	}
+	backend = unwrapBackend(backend)
 	l, ok := backend.(traefikapi.Engine)
 	if !ok {
 		return nil

@@ -122,10 +122,10 @@ func CheckTestHost(ctx context.Context, c infoClient, globs []string, from strin
 	return h, exitcode.With(exitcode.Refused, fmt.Errorf(
 		"refusing to run on Docker daemon %q: it is not a test host (its name matches none of the test-host globs (%s) and %s).\n"+
 			"If this is not the machine you meant, check DOCKER_HOST and the docker context (`docker context ls`).\n"+
-			"To allow this daemon, on that machine: add `\"labels\": [\"%s=true\"]` to /etc/docker/daemon.json and restart dockerd, "+
-			"or set PICATEST_TEST_HOSTS (comma-separated globs, e.g. PICATEST_TEST_HOSTS=%q); "+
-			"or name it in `test-hosts:` of the repository's %s (a glob with a literal part: never one that matches every daemon)",
-		info.Name, globsText, label, testlabels.TestHost, info.Name, settings.File))
+			"To allow this daemon: set PICATEST_TEST_HOSTS (comma-separated globs, e.g. PICATEST_TEST_HOSTS=%q), "+
+			"or add `\"labels\": [\"%s=true\"]` to /etc/docker/daemon.json on that machine and restart dockerd; "+
+			"a repository may also name it in `test-hosts:` of its %s (a glob with a literal part, never one that matches every daemon)",
+		info.Name, globsText, label, info.Name, testlabels.TestHost, settings.File))
 }
 
 // containerLister is the part of the moby client the owner check needs.
