@@ -34,7 +34,7 @@ func TestUpSafety(t *testing.T) {
 	// no Compose label (the whole engine is compared, not the project).
 	t.Run("not a test host", func(t *testing.T) {
 		imageAbsent := false
-		p.assertEngineUnchanged("up and down on a daemon that is not a test host", func() { imageAbsent = p.removeLockImage() }, func() {
+		p.assertEngineUnchanged(t, "up and down on a daemon that is not a test host", func() { imageAbsent = p.removeLockImage() }, func() {
 			for _, cmd := range [][]string{{"up", "--yes"}, {"down"}} {
 				r := p.dockerEnv([]string{"PICATEST_TEST_HOSTS=prod-*,nomatch"}, append([]string{"picatest"}, cmd...)...)
 				assert.Equal(t, r.ExitCode, 3, r)
@@ -66,7 +66,7 @@ func TestUpSafety(t *testing.T) {
 		file := filepath.Join(p.Dir, ".picatest.yml")
 		t.Cleanup(func() { os.Remove(file) })
 		assert.NilError(t, os.WriteFile(file, []byte("test-hosts: [\"pica01-test\", \"*\"]\n"), 0o644))
-		p.assertEngineUnchanged("up and down with a .picatest.yml matching every daemon", nil, func() {
+		p.assertEngineUnchanged(t, "up and down with a .picatest.yml matching every daemon", nil, func() {
 			for _, cmd := range [][]string{{"up", "--yes"}, {"down"}, {"up", "--dry-run"}} {
 				r := p.picatest(cmd...)
 				assert.Equal(t, r.ExitCode, 2, r)
@@ -100,7 +100,7 @@ func TestUpSafety(t *testing.T) {
 		assert.Check(t, is.Contains(r.Stderr, fmt.Sprintf("picatest: preflight: Docker daemon %q is a test host: its name matches \"*\" (from PICATEST_TEST_HOSTS)\n", name)), r)
 		// Refused by the owner rule, up and down leave the engine as it
 		// was: the lock they took is released.
-		p.assertEngineUnchanged("bob's up and down of alice's deployment", nil, func() {
+		p.assertEngineUnchanged(t, "bob's up and down of alice's deployment", nil, func() {
 			r := p.dockerEnv([]string{"USER=bob"}, "picatest", "up", "--stable", "0s")
 			assert.Equal(t, r.ExitCode, 3, r)
 			assert.Check(t, is.Contains(r.Stderr, "alice"))
@@ -179,10 +179,10 @@ func (p *project) removeLockImage() bool {
 // be refused, leaves every container, image, volume and network of the
 // engine as it was (engineState: the whole engine, not only p's project).
 // The engine is shared: when it changed, prepare and refuse run again, up
-// to 3 times in all, and only a change each time fails the test; a command
+// to 3 times in all, and only a change each time fails t; a command
 // that leaves something behind leaves it every time.
-func (p *project) assertEngineUnchanged(what string, prepare, refuse func()) {
-	p.t.Helper()
+func (p *project) assertEngineUnchanged(t *testing.T, what string, prepare, refuse func()) {
+	t.Helper()
 	var diff []string
 	for attempt := 1; attempt <= 3; attempt++ {
 		if prepare != nil {
@@ -195,9 +195,9 @@ func (p *project) assertEngineUnchanged(what string, prepare, refuse func()) {
 			return
 		}
 		diff = safetyDiff(before, after)
-		p.t.Logf("%s: the engine changed (attempt %d of 3):\n%s", what, attempt, strings.Join(diff, "\n"))
+		t.Logf("%s: the engine changed (attempt %d of 3):\n%s", what, attempt, strings.Join(diff, "\n"))
 	}
-	p.t.Errorf("%s changed the engine every time:\n%s", what, strings.Join(diff, "\n"))
+	t.Errorf("%s changed the engine every time:\n%s", what, strings.Join(diff, "\n"))
 }
 
 // safetyDiff lists the lines of the engine states that only one has:
