@@ -76,6 +76,12 @@ func (b listingBackend) ContainerList(ctx context.Context, options client.Contai
 	return b.dockerCli.Client().ContainerList(ctx, options)
 }
 
+// Info is the engine's `docker info`, for the test-host line of
+// up --dry-run.
+func (b listingBackend) Info(ctx context.Context, options client.InfoOptions) (client.SystemInfoResult, error) {
+	return b.dockerCli.Client().Info(ctx, options)
+}
+
 // VolumeInspect inspects a volume of the engine.
 func (b listingBackend) VolumeInspect(ctx context.Context, volumeID string, options client.VolumeInspectOptions) (client.VolumeInspectResult, error) {
 	return b.dockerCli.Client().VolumeInspect(ctx, volumeID, options)

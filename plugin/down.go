@@ -59,8 +59,11 @@ func runDown(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 	if err != nil {
 		return err
 	}
+	phase := phaseWriter(dockerCli.Err(), root.Progress)
 	release, err := safety.Guard(ctx, dockerCli.Client(), safety.GuardOptions{
-		TestHosts: settings.TestHosts, Project: p.Name, Command: safety.CommandLine(),
+		TestHosts: settings.TestHosts, TestHostsFrom: settings.TestHostsFrom,
+		OnTestHost: func(h safety.TestHost) { phase("preflight: %s", h) },
+		Project:    p.Name, Command: safety.CommandLine(),
 		Takeover: opts.takeover, BreakLock: opts.breakLock, Log: dockerCli.Err(),
 	})
 	if err != nil {

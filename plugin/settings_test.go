@@ -51,7 +51,7 @@ func TestSettingsPrecedence(t *testing.T) {
 			assert.NilError(t, err)
 			assert.Equal(t, got.File, filepath.Join(root, settings.File))
 			got.File = ""
-			tc.want.TestHosts = settings.Default().TestHosts
+			tc.want.TestHosts, tc.want.TestHostsFrom = settings.Default().TestHosts, settings.DefaultSource
 			assert.DeepEqual(t, got, tc.want)
 		})
 	}

@@ -25,8 +25,10 @@ import (
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/lint"
 	"github.com/picasoft/docker-picatest/internal/safety"
+	"github.com/picasoft/docker-picatest/internal/settings"
 	"github.com/picasoft/docker-picatest/internal/termsafe"
 	"github.com/picasoft/docker-picatest/smoke"
+	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
 
 type upOptions struct {
@@ -229,12 +231,16 @@ func upProject(ctx context.Context, dockerCli command.Cli, newBackend BackendFun
 		phase: phaseWriter(dockerCli.Err(), root.Progress),
 	}
 	if opts.dryRun {
+		host, err := dryRunTestHost(ctx, backend, tp.Settings)
+		if err != nil {
+			return project, err
+		}
 		routing := lint.Routing(tp.Project, routingFacts(ctx, backend, tp.Project.Name))
 		checked, err := run.dryRunOwnership(ctx, backend)
 		if err != nil {
 			return project, err
 		}
-		return project, root.masks.Write(dockerCli.Out(), renderPlan(run.plan, tp, chk, routing, checked))
+		return project, root.masks.Write(dockerCli.Out(), renderPlan(run.plan, tp, chk, routing, host, checked))
 	}
 	run.engine = dockerCli.Client() // not before: a dry run needs no engine
 	release, err := run.preflight(ctx)
@@ -284,7 +290,9 @@ type upRun struct {
 // reset of the external volumes. The caller must call release when done.
 func (r *upRun) preflight(ctx context.Context) (release func(), err error) {
 	release, err = safety.Guard(ctx, r.engine, safety.GuardOptions{
-		TestHosts: r.tp.Settings.TestHosts, Project: r.p.Name, Command: safety.CommandLine(),
+		TestHosts: r.tp.Settings.TestHosts, TestHostsFrom: r.tp.Settings.TestHostsFrom,
+		OnTestHost: func(h safety.TestHost) { r.phase("preflight: %s", h) },
+		Project:    r.p.Name, Command: safety.CommandLine(),
 		Takeover: r.opts.takeover, BreakLock: r.opts.breakLock, Log: r.dockerCli.Err(),
 	})
 	if err != nil {
@@ -595,12 +603,43 @@ func phaseWriter(w io.Writer, progress string) func(format string, args ...any) 
 	}
 }
 
-// renderPlan is the plan as up --dry-run prints it.
-func renderPlan(plan deploy.Plan, tp *testProject, chk *checks, routing []lint.Finding, ownershipChecked bool) string {
+// dryRunTestHost is the test-host line of up --dry-run: whether the
+// daemon is a test host and by which rule, when the engine answers within
+// 2 seconds, else the rules. A malformed test-host glob is exit 2, as for
+// up.
+func dryRunTestHost(ctx context.Context, backend Backend, s settings.Settings) (string, error) {
+	rules := fmt.Sprintf("a daemon whose name matches %s (from %s), or that carries the label %s=true",
+		listOrNone(s.TestHosts), s.TestHostsFrom, testlabels.TestHost)
+	c, ok := engineOf(backend).(interface {
+		Info(context.Context, client.InfoOptions) (client.SystemInfoResult, error)
+	})
+	if !ok {
+		return rules + " (the engine was not asked)", nil
+	}
+	tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	h, err := safety.CheckTestHost(tctx, c, s.TestHosts, s.TestHostsFrom)
+	switch {
+	case ctx.Err() != nil:
+		return "", ctx.Err()
+	case err == nil:
+		return h.String(), nil
+	case exitcode.Of(err) == exitcode.Refused:
+		return fmt.Sprintf("Docker daemon %q is NOT a test host: up would refuse (exit 3); a test host is %s", h.Daemon, rules), nil
+	case exitcode.Of(err) == exitcode.Invalid:
+		return "", err
+	}
+	return rules + " (the engine did not answer)", nil
+}
+
+// renderPlan is the plan as up --dry-run prints it; host is the test-host
+// line (dryRunTestHost); ownershipChecked says whether the engine was asked
+// which objects the project names but did not create.
+func renderPlan(plan deploy.Plan, tp *testProject, chk *checks, routing []lint.Finding, host string, ownershipChecked bool) string {
 	p := tp.Project
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for project %s (dry run: nothing is changed)\n", p.Name)
-	fmt.Fprintf(&b, "1. preflight: engine reachable, test host (%s), lock, owner, external networks: %s\n", strings.Join(tp.Settings.TestHosts, ", "), listOrNone(plan.Networks))
+	fmt.Fprintf(&b, "1. preflight: engine reachable, test host, lock, owner, external networks: %s\n   test host: %s\n", listOrNone(plan.Networks), host)
 	if plan.Reset {
 		fmt.Fprintf(&b, "2. reset: down -v --remove-orphans (networks Compose recorded are kept: up recreates one that changed); external volumes removed and re-created empty: %s%s%s\n", listOrNone(plan.ExternalVolumes), instanceVolumes(plan), notOwnedObjects(plan.NotOwned))
 		if !ownershipChecked {

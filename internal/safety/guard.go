@@ -31,8 +31,13 @@ type Engine interface {
 
 // GuardOptions are the inputs of Guard.
 type GuardOptions struct {
-	// TestHosts are the test-host globs.
-	TestHosts []string
+	// TestHosts are the test-host globs, TestHostsFrom where they come
+	// from (settings.Settings.TestHostsFrom).
+	TestHosts     []string
+	TestHostsFrom string
+	// OnTestHost, when set, is called with why the daemon is a test host,
+	// once it is known to be one and before the lock is taken.
+	OnTestHost func(TestHost)
 	// Project is the Compose project name.
 	Project string
 	// Command is the command line, shown to whoever waits for the lock
@@ -47,11 +52,18 @@ type GuardOptions struct {
 }
 
 // Guard runs the safety rules of SPEC §5 before a command that
-// starts, replaces or removes containers or volumes: test-host guard, lock,
-// owner. The caller must call release when done.
+// starts, replaces or removes containers or volumes, in this order: the
+// test-host guard, which only reads, so that a daemon that is not a test
+// host gets nothing written (neither the lock image nor the lock
+// container); the lock; the owner rule, whose refusal releases the lock.
+// The caller must call release when done.
 func Guard(ctx context.Context, c Engine, o GuardOptions) (release func(), err error) {
-	if _, err := checkTestHost(ctx, c, o.TestHosts); err != nil {
+	h, err := CheckTestHost(ctx, c, o.TestHosts, o.TestHostsFrom)
+	if err != nil {
 		return nil, err
+	}
+	if o.OnTestHost != nil {
+		o.OnTestHost(h)
 	}
 	me := testlabels.CurrentOwner()
 	host, _ := os.Hostname()

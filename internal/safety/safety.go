@@ -13,6 +13,7 @@ import (
 	"io"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,50 +31,102 @@ type infoClient interface {
 	Info(ctx context.Context, options client.InfoOptions) (client.SystemInfoResult, error)
 }
 
-// checkTestHost is the test-host guard of SPEC §5: it refuses (exit 3)
+// TestHost is why a daemon is a test host (SPEC §5): its name matches a
+// test-host glob, or it carries the label net.picasoft.picatest.test-host
+// with the value true, or both.
+type TestHost struct {
+	// Daemon is the daemon's name (`docker info` Name).
+	Daemon string
+	// Glob is the first test-host glob the name matches, "" for none;
+	// From is where the globs come from (settings.Settings.TestHostsFrom:
+	// "default", "PICATEST_TEST_HOSTS" or the path of a .picatest.yml).
+	Glob, From string
+	// Label is true when the daemon carries the test-host label.
+	Label bool
+}
+
+// String says which rule makes the daemon a test host, e.g.
+// `Docker daemon "vm" is a test host: its name matches "*" (from
+// PICATEST_TEST_HOSTS)`.
+func (h TestHost) String() string {
+	var why []string
+	if h.Glob != "" {
+		w := fmt.Sprintf("its name matches %q", h.Glob)
+		if h.From != "" {
+			w += " (from " + h.From + ")"
+		}
+		why = append(why, w)
+	}
+	if h.Label {
+		why = append(why, "it carries the label "+testlabels.TestHost+"=true")
+	}
+	return fmt.Sprintf("Docker daemon %q is a test host: %s", h.Daemon, strings.Join(why, " and "))
+}
+
+// CheckTestHost is the test-host guard of SPEC §5: it refuses (exit 3)
 // unless the daemon's name (`docker info` Name) matches one of globs
 // (path.Match syntax, case-insensitive) or the daemon carries the label
-// net.picasoft.picatest.test-host=true. It returns the daemon's name.
+// net.picasoft.picatest.test-host with the value true (exactly: any other
+// value does not count). from is where the globs come from, for the
+// messages. It returns why the daemon is a test host, and its name in
+// any case once known.
 //
 // A malformed glob is invalid input (exit 2); an engine that cannot be
-// reached is exit 1.
-func checkTestHost(ctx context.Context, c infoClient, globs []string) (daemonName string, err error) {
+// reached is exit 1. It only reads: Guard calls it before anything is
+// written to the engine; up --dry-run calls it alone.
+func CheckTestHost(ctx context.Context, c infoClient, globs []string, from string) (TestHost, error) {
 	for _, g := range globs {
 		if _, err := path.Match(strings.ToLower(g), ""); err != nil {
-			return "", exitcode.Invalidf("invalid test-host glob %q: %v\nFix PICATEST_TEST_HOSTS or `test-hosts:` in %s (path.Match syntax, e.g. \"*-test\")", g, err, settings.File)
+			return TestHost{}, exitcode.Invalidf("invalid test-host glob %q (from %s): %v\nFix PICATEST_TEST_HOSTS or `test-hosts:` in %s (path.Match syntax, e.g. \"*-test\")", g, from, err, settings.File)
 		}
 	}
 	res, err := c.Info(ctx, client.InfoOptions{})
 	if err != nil {
 		if ctx.Err() != nil {
-			return "", ctx.Err()
+			return TestHost{}, ctx.Err()
 		}
-		return "", exitcode.With(exitcode.Failed, engine.UnreachableError(c, err))
+		return TestHost{}, exitcode.With(exitcode.Failed, engine.UnreachableError(c, err))
 	}
 	info := res.Info
-	name := info.Name
-	lower := strings.ToLower(name)
+	h := TestHost{Daemon: info.Name}
+	lower := strings.ToLower(info.Name)
 	for _, g := range globs {
 		if ok, _ := path.Match(strings.ToLower(g), lower); ok {
-			return name, nil
+			h.Glob, h.From = g, from
+			break
 		}
 	}
+	var labelValues []string
 	for _, l := range info.Labels {
-		k, v, _ := strings.Cut(l, "=")
-		if strings.TrimSpace(k) == testlabels.TestHost && strings.EqualFold(strings.TrimSpace(v), "true") {
-			return name, nil
+		if k, v, _ := strings.Cut(l, "="); k == testlabels.TestHost {
+			if v == "true" {
+				h.Label = true
+			} else {
+				labelValues = append(labelValues, strconv.Quote(v))
+			}
 		}
+	}
+	if h.Glob != "" || h.Label {
+		return h, nil
 	}
 	globsText := "none are set"
 	if len(globs) > 0 {
 		globsText = strings.Join(globs, ", ")
+		if from != "" {
+			globsText += " from " + from
+		}
 	}
-	return name, exitcode.With(exitcode.Refused, fmt.Errorf(
-		"refusing to run on Docker daemon %q: it is not a test host (its name matches none of the test-host globs (%s) and it lacks the label %s=true).\n"+
+	label := "it lacks the label " + testlabels.TestHost + "=true"
+	if len(labelValues) > 0 {
+		label = fmt.Sprintf("its label %s is %s, and only the value true counts", testlabels.TestHost, strings.Join(labelValues, ", "))
+	}
+	return h, exitcode.With(exitcode.Refused, fmt.Errorf(
+		"refusing to run on Docker daemon %q: it is not a test host (its name matches none of the test-host globs (%s) and %s).\n"+
 			"If this is not the machine you meant, check DOCKER_HOST and the docker context (`docker context ls`).\n"+
-			"To allow this daemon: set PICATEST_TEST_HOSTS (comma-separated globs, e.g. PICATEST_TEST_HOSTS=%q) or `test-hosts:` in %s, "+
-			"or add `\"labels\": [\"%s=true\"]` to /etc/docker/daemon.json on that machine and restart dockerd",
-		name, globsText, testlabels.TestHost, name, settings.File, testlabels.TestHost))
+			"To allow this daemon: set PICATEST_TEST_HOSTS (comma-separated globs, e.g. PICATEST_TEST_HOSTS=%q), "+
+			"or add `\"labels\": [\"%s=true\"]` to /etc/docker/daemon.json on that machine and restart dockerd; "+
+			"a repository may also name it in `test-hosts:` of its %s (a glob with a literal part, never one that matches every daemon)",
+		info.Name, globsText, label, info.Name, testlabels.TestHost, settings.File))
 }
 
 // containerLister is the part of the moby client the owner check needs.

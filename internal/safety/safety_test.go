@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -34,34 +35,53 @@ func (f fakeInfoClient) DaemonHost() string { return f.host }
 
 func TestCheckTestHost(t *testing.T) {
 	defaults := settings.Default().TestHosts
+	const label = "net.picasoft.picatest.test-host"
 	for _, tc := range []struct {
 		name   string
 		info   system.Info
 		globs  []string
-		refuse bool
+		want   TestHost // Daemon: the info's name
+		why    string   // TestHost.String after the daemon's name
+		refuse string   // in the refusal
 	}{
-		{name: "glob *-test", info: system.Info{Name: "pica-test"}, globs: defaults},
-		{name: "glob *-test.*", info: system.Info{Name: "pica-test.example.org"}, globs: defaults},
-		{name: "case-insensitive", info: system.Info{Name: "PICA-Test"}, globs: defaults},
-		{name: "case-insensitive glob", info: system.Info{Name: "pica-test"}, globs: []string{"PICA-*"}},
-		{name: "label allows", info: system.Info{Name: "pica01", Labels: []string{"foo=bar", "net.picasoft.picatest.test-host=true"}}, globs: defaults},
-		{name: "label allows without globs", info: system.Info{Name: "pica01", Labels: []string{"net.picasoft.picatest.test-host=TRUE"}}},
-		{name: "production", info: system.Info{Name: "pica01"}, globs: defaults, refuse: true},
-		{name: "label false", info: system.Info{Name: "pica01", Labels: []string{"net.picasoft.picatest.test-host=false"}}, globs: defaults, refuse: true},
-		{name: "glob is anchored", info: system.Info{Name: "pica-test-prod"}, globs: []string{"*-test"}, refuse: true},
-		{name: "no globs", info: system.Info{Name: "pica-test"}, refuse: true},
+		{name: "glob *-test", info: system.Info{Name: "pica-test"}, globs: defaults, want: TestHost{Glob: "*-test", From: "default"},
+			why: `its name matches "*-test" (from default)`},
+		{name: "glob *-test.*", info: system.Info{Name: "pica-test.example.org"}, globs: defaults, want: TestHost{Glob: "*-test.*", From: "default"}},
+		{name: "case-insensitive", info: system.Info{Name: "PICA-Test"}, globs: defaults, want: TestHost{Glob: "*-test", From: "default"}},
+		{name: "case-insensitive glob", info: system.Info{Name: "pica-test"}, globs: []string{"PICA-*"}, want: TestHost{Glob: "PICA-*", From: "default"}},
+		{name: "label allows", info: system.Info{Name: "pica01", Labels: []string{"foo=bar", label + "=true"}}, globs: defaults, want: TestHost{Label: true},
+			why: "it carries the label " + label + "=true"},
+		{name: "label allows without globs", info: system.Info{Name: "pica01", Labels: []string{label + "=true"}}, want: TestHost{Label: true}},
+		{name: "glob and label", info: system.Info{Name: "pica-test", Labels: []string{label + "=true"}}, globs: defaults, want: TestHost{Glob: "*-test", From: "default", Label: true},
+			why: `its name matches "*-test" (from default) and it carries the label ` + label + "=true"},
+		{name: "production", info: system.Info{Name: "pica01"}, globs: defaults, refuse: "(*-test, *-test.* from default) and it lacks the label " + label + "=true"},
+		{name: "label false", info: system.Info{Name: "pica01", Labels: []string{label + "=false"}}, globs: defaults, refuse: `its label ` + label + ` is "false", and only the value true counts`},
+		// Only the value true counts: not TRUE, yes, 1, " true" or none.
+		{name: "label TRUE", info: system.Info{Name: "pica01", Labels: []string{label + "=TRUE"}}, refuse: `is "TRUE", and only the value true counts`},
+		{name: "label yes", info: system.Info{Name: "pica01", Labels: []string{label + "=yes"}}, globs: defaults, refuse: `is "yes"`},
+		{name: "label 1", info: system.Info{Name: "pica01", Labels: []string{label + "=1"}}, globs: defaults, refuse: `is "1"`},
+		{name: "label with a space", info: system.Info{Name: "pica01", Labels: []string{label + "= true"}}, globs: defaults, refuse: `is " true"`},
+		{name: "label without a value", info: system.Info{Name: "pica01", Labels: []string{label}}, globs: defaults, refuse: `is ""`},
+		{name: "another label", info: system.Info{Name: "pica01", Labels: []string{label + "-x=true"}}, globs: defaults, refuse: "it lacks the label"},
+		{name: "glob is anchored", info: system.Info{Name: "pica-test-prod"}, globs: []string{"*-test"}, refuse: "(*-test from default)"},
+		{name: "no globs", info: system.Info{Name: "pica-test"}, refuse: "(none are set)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			name, err := checkTestHost(context.Background(), fakeInfoClient{info: tc.info}, tc.globs)
-			assert.Check(t, is.Equal(name, tc.info.Name))
-			if !tc.refuse {
+			h, err := CheckTestHost(context.Background(), fakeInfoClient{info: tc.info}, tc.globs, "default")
+			assert.Check(t, is.Equal(h.Daemon, tc.info.Name))
+			if tc.refuse == "" {
 				assert.NilError(t, err)
+				tc.want.Daemon = tc.info.Name
+				assert.Check(t, is.DeepEqual(h, tc.want))
+				if tc.why != "" {
+					assert.Check(t, is.Equal(h.String(), fmt.Sprintf("Docker daemon %q is a test host: %s", tc.info.Name, tc.why)))
+				}
 				return
 			}
 			assert.Equal(t, exitcode.Of(err), exitcode.Refused)
 			msg := err.Error()
 			for _, want := range []string{
-				`"` + tc.info.Name + `"`,
+				`"` + tc.info.Name + `"`, tc.refuse,
 				"PICATEST_TEST_HOSTS", "test-hosts:", ".picatest.yml",
 				`"labels": ["net.picasoft.picatest.test-host=true"]`, "/etc/docker/daemon.json", "restart dockerd",
 			} {
@@ -74,10 +94,23 @@ func TestCheckTestHost(t *testing.T) {
 	}
 }
 
+func TestTestHostString(t *testing.T) {
+	for _, tc := range []struct {
+		h    TestHost
+		want string
+	}{
+		{TestHost{Daemon: "vm", Glob: "*", From: "PICATEST_TEST_HOSTS"}, `Docker daemon "vm" is a test host: its name matches "*" (from PICATEST_TEST_HOSTS)`},
+		{TestHost{Daemon: "vm", Glob: "vm", From: "/srv/services/.picatest.yml"}, `Docker daemon "vm" is a test host: its name matches "vm" (from /srv/services/.picatest.yml)`},
+		{TestHost{Daemon: "pica01", Label: true}, `Docker daemon "pica01" is a test host: it carries the label net.picasoft.picatest.test-host=true`},
+	} {
+		assert.Check(t, is.Equal(tc.h.String(), tc.want))
+	}
+}
+
 func TestCheckTestHostUnreachable(t *testing.T) {
 	t.Setenv("DOCKER_HOST", "tcp://nowhere:2375")
 	c := fakeInfoClient{err: errors.New("Cannot connect to the Docker daemon at tcp://nowhere:2375. Is the docker daemon running?"), host: "tcp://nowhere:2375"}
-	_, err := checkTestHost(context.Background(), c, []string{"*-test"})
+	_, err := CheckTestHost(context.Background(), c, []string{"*-test"}, "default")
 	assert.Equal(t, exitcode.Of(err), exitcode.Failed)
 	msg := err.Error()
 	for _, want := range []string{"cannot reach the Docker engine at tcp://nowhere:2375", "Is the docker daemon running?", "Check DOCKER_HOST (tcp://nowhere:2375)", "docker context", "`docker info`"} {
@@ -88,14 +121,14 @@ func TestCheckTestHostUnreachable(t *testing.T) {
 func TestCheckTestHostCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := checkTestHost(ctx, fakeInfoClient{err: context.Canceled}, []string{"*-test"})
+	_, err := CheckTestHost(ctx, fakeInfoClient{err: context.Canceled}, []string{"*-test"}, "default")
 	assert.Check(t, errors.Is(err, context.Canceled))
 }
 
 func TestCheckTestHostBadGlob(t *testing.T) {
-	_, err := checkTestHost(context.Background(), fakeInfoClient{info: system.Info{Name: "x-test"}}, []string{"*-test", "[x"})
+	_, err := CheckTestHost(context.Background(), fakeInfoClient{info: system.Info{Name: "x-test"}}, []string{"*-test", "[x"}, "PICATEST_TEST_HOSTS")
 	assert.Equal(t, exitcode.Of(err), exitcode.Invalid)
-	assert.Check(t, is.Contains(err.Error(), `"[x"`))
+	assert.Check(t, is.Contains(err.Error(), `"[x" (from PICATEST_TEST_HOSTS)`))
 }
 
 type fakeLister struct {
@@ -263,7 +296,7 @@ func TestCheckTestHostAPIVersionRefused(t *testing.T) {
 	c := fakeInfoClient{err: refused, host: "unix:///var/run/docker.sock"}
 
 	t.Setenv("DOCKER_API_VERSION", "1.11")
-	_, err := checkTestHost(context.Background(), c, []string{"*"})
+	_, err := CheckTestHost(context.Background(), c, []string{"*"}, "PICATEST_TEST_HOSTS")
 	assert.Equal(t, exitcode.Of(err), exitcode.Failed)
 	for _, want := range []string{"refuses the API version 1.11 asked by DOCKER_API_VERSION", "Minimum supported API version is 1.12", "Unset DOCKER_API_VERSION"} {
 		assert.Check(t, is.Contains(err.Error(), want))
@@ -271,6 +304,6 @@ func TestCheckTestHostAPIVersionRefused(t *testing.T) {
 	assert.Check(t, !errors.Is(err, context.Canceled))
 
 	t.Setenv("DOCKER_API_VERSION", "")
-	_, err = checkTestHost(context.Background(), c, []string{"*"})
+	_, err = CheckTestHost(context.Background(), c, []string{"*"}, "PICATEST_TEST_HOSTS")
 	assert.Check(t, is.Contains(err.Error(), "Set DOCKER_API_VERSION to a version the engine supports, or upgrade the Docker Engine"))
 }

@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"go.yaml.in/yaml/v4"
 
@@ -39,7 +41,20 @@ type Settings struct {
 
 	// File is the .picatest.yml that was read, if any.
 	File string `yaml:"-" json:"file,omitempty"`
+	// TestHostsFrom is where TestHosts come from: DefaultSource,
+	// TestHostsEnv, or the path of the .picatest.yml that sets them.
+	TestHostsFrom string `yaml:"-" json:"test-hosts-from,omitempty"`
 }
+
+// The sources of the test-host globs (Settings.TestHostsFrom) besides a
+// .picatest.yml.
+const (
+	// DefaultSource: the globs are the defaults.
+	DefaultSource = "default"
+	// TestHostsEnv is the environment variable of the test-host globs,
+	// comma-separated.
+	TestHostsEnv = "PICATEST_TEST_HOSTS"
+)
 
 // Default returns Picasoft's values.
 func Default() Settings {
@@ -49,6 +64,8 @@ func Default() Settings {
 		Registry:   "registry.picasoft.net",
 		TestHosts:  []string{"*-test", "*-test.*"},
 		Proxy:      "127.0.0.1",
+
+		TestHostsFrom: DefaultSource,
 	}
 }
 
@@ -105,10 +122,21 @@ func readFile(path string, s *Settings) error {
 	if err != nil {
 		return exitcode.Invalidf("cannot read %s: %v\nFix its permissions or remove it.", path, err)
 	}
+	// The file's test hosts, if it has the key, replace the defaults.
+	defaults := s.TestHosts
+	s.TestHosts = nil
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(s); err != nil && !errors.Is(err, io.EOF) {
 		return exitcode.Invalidf("invalid %s: %v\nKnown keys: prod-domain, test-domain, registry, keep-hosts, test-hosts, proxy, traefik-api.", path, err)
+	}
+	if s.TestHosts == nil {
+		s.TestHosts = defaults
+	} else {
+		s.TestHostsFrom = path
+		if err := checkFileTestHosts(path, s.TestHosts); err != nil {
+			return err
+		}
 	}
 	for name, v := range map[string]string{"prod-domain": s.ProdDomain, "test-domain": s.TestDomain, "registry": s.Registry} {
 		if v == "" {
@@ -117,6 +145,70 @@ func readFile(path string, s *Settings) error {
 	}
 	return nil
 }
+
+// checkFileTestHosts refuses (exit 2) a test-host glob of a .picatest.yml
+// that is malformed, empty, or matches every daemon (MatchesEveryDaemon):
+// the file comes with a branch, and a branch must not make every daemon a
+// test host, production included, for whoever checks it out (SPEC §5).
+func checkFileTestHosts(file string, globs []string) error {
+	const machine = "To make this machine a test host whatever the branch, do it on the machine: set PICATEST_TEST_HOSTS " +
+		"(e.g. PICATEST_TEST_HOSTS=\"$(docker info --format '{{.Name}}')\"), or add the label net.picasoft.picatest.test-host=true " +
+		"to the daemon (\"labels\" in /etc/docker/daemon.json, then restart dockerd)."
+	for _, g := range globs {
+		if strings.TrimSpace(g) == "" {
+			return exitcode.Invalidf("invalid %s: test-hosts holds an empty glob\nRemove it.", file)
+		}
+		if _, err := path.Match(g, ""); err != nil {
+			return exitcode.Invalidf("invalid %s: test-hosts: invalid glob %q: %v\nFix it (path.Match syntax, e.g. \"*-test\").", file, g, err)
+		}
+		if MatchesEveryDaemon(g) {
+			return exitcode.Invalidf("invalid %s: test-hosts: %q matches every Docker daemon: a repository may name test hosts, "+
+				"but never make every daemon one (production included) for whoever checks the branch out.\n"+
+				"Name the test machines in %s with a literal part (e.g. \"*-test\", \"pica01-test\"). %s", file, g, File, machine)
+		}
+	}
+	return nil
+}
+
+// MatchesEveryDaemon reports whether the test-host glob g (path.Match
+// syntax, as the test-host guard reads it) matches every daemon name, or
+// practically every one: it holds no literal letter or digit (outside a
+// [...] class; an escaped one counts). A daemon's name is a host name,
+// letters and digits separated by '.', '-' or '_'; a glob without a
+// literal letter or digit constrains only the length and the punctuation
+// of a name, which every name ("*", "?*", "**", "*?"), every qualified
+// one ("*.*") or every hyphenated one ("*-*") satisfies; a class stands
+// for any letter ("[a-z]*"). A glob with a literal letter or digit
+// ("*-test", "pica0?", "vm") matches only the names that hold it.
+func MatchesEveryDaemon(g string) bool {
+	for i := 0; i < len(g); i++ {
+		switch c := g[i]; c {
+		case '*', '?':
+		case '[':
+			// Skip the class up to its closing ']', escapes included.
+			j := i + 1
+			for j < len(g) && g[j] != ']' {
+				if g[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			i = j
+		case '\\':
+			if i+1 < len(g) && isAlnum(rune(g[i+1])) {
+				return false
+			}
+			i++
+		default:
+			if isAlnum(rune(c)) || c >= 0x80 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isAlnum(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 func (s Settings) String() string {
 	return fmt.Sprintf("prod-domain=%s test-domain=%s registry=%s", s.ProdDomain, s.TestDomain, s.Registry)
@@ -154,8 +246,9 @@ func Resolve(dir string, flags map[string]string, getenv func(string) string) (S
 			*dst = v
 		}
 	}
-	if v := getenv("PICATEST_TEST_HOSTS"); v != "" {
+	if v := getenv(TestHostsEnv); v != "" {
 		s.TestHosts = SplitList(v)
+		s.TestHostsFrom = TestHostsEnv
 	}
 	s.ProdDomain = strings.ToLower(strings.TrimSuffix(s.ProdDomain, "."))
 	s.TestDomain = strings.ToLower(strings.TrimSuffix(s.TestDomain, "."))
