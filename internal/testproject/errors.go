@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/treefile"
 )
 
 // LoadError explains a Compose load error and says what to do next.
@@ -87,7 +88,7 @@ func (o Options) ComposeFiles() []string {
 // one that is not valid YAML, so that the message names file and line.
 func locateYAMLError(files []string) string {
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := treefile.ReadFile(f, treefile.TextFile)
 		if err != nil {
 			continue
 		}
