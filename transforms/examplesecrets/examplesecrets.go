@@ -325,17 +325,9 @@ func RealSecretsFiles(p *types.Project, opts Options) []string {
 			continue
 		}
 		seen[r.path] = true
-		hasExample, _ := exists(r.path + ExampleSuffix)
-		if hasExample && !opts.RealSecrets {
-			continue // Transform reads the example instead
+		if readsReal(r.path, opts) {
+			out = append(out, r.path)
 		}
-		if !hasExample && !strings.HasSuffix(filepath.Base(r.path), SecretsSuffix) {
-			continue // not a secrets file
-		}
-		if ok, _ := exists(r.path); !ok {
-			continue // nothing read, nothing to mask
-		}
-		out = append(out, r.path)
 	}
 	sort.Strings(out)
 	return out
@@ -437,4 +429,105 @@ func checkReadable(path string) error {
 		return nil // missing or unreadable: reported by the resolution
 	}
 	return f.Close()
+}
+
+// EnvFiles applies the rule of Transform to Compose's project-level env
+// files (--env-file, COMPOSE_ENV_FILES, read for the interpolation of the
+// Compose file before there is a project): a file P becomes P.example when
+// P.example exists, unless opts.RealSecrets. files are as given, relative
+// to the current directory; the returned list keeps their form. The
+// changes have Where "--env-file[i]", and Old and New absolute.
+//
+// It runs before the load, so it refuses (*ExampleError) an example that
+// is P itself (a link to it), whose values the load would read; that the
+// example is inside the project is checked once the project directory is
+// known (CheckEnvFiles). Every env file the load will read must be a
+// regular file of at most treefile.SmallFile bytes (exit 2 naming it).
+// A missing file is left to the loader, which names it.
+func EnvFiles(files []string, opts Options) ([]string, []transforms.Change, error) {
+	if len(files) == 0 {
+		return files, nil, nil
+	}
+	out := make([]string, len(files))
+	var changes []transforms.Change
+	bad := &ExampleError{}
+	for i, f := range files {
+		out[i] = f
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		read := abs
+		if ok, _ := exists(abs + ExampleSuffix); ok && !opts.RealSecrets {
+			if err := bad.check(abs+ExampleSuffix, abs); err != nil {
+				return nil, nil, fmt.Errorf("--env-file %s: %w", f, err)
+			}
+			out[i] = f + ExampleSuffix
+			read = abs + ExampleSuffix
+			changes = append(changes, transforms.Change{
+				Transform: Name, Where: fmt.Sprintf("--env-file[%d]", i), Old: abs, New: read,
+			})
+		}
+		if err := checkReadable(read); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(bad.Problems) > 0 {
+		return nil, nil, bad
+	}
+	return out, changes, nil
+}
+
+// CheckEnvFiles refuses (*ExampleError) the examples that EnvFiles swapped
+// in (its changes) that resolve outside the project directory dir, once
+// the load knows it.
+func CheckEnvFiles(changes []transforms.Change, dir string) error {
+	bad := &ExampleError{Dir: dir}
+	for _, c := range changes {
+		if c.Transform != Name || !strings.HasPrefix(c.Where, "--env-file[") {
+			continue
+		}
+		if err := bad.check(c.New, c.Old); err != nil {
+			return fmt.Errorf("--env-file %s: %w", c.Old, err)
+		}
+	}
+	if len(bad.Problems) > 0 {
+		return bad
+	}
+	return nil
+}
+
+// RealEnvFiles lists the project-level env files (as given to EnvFiles)
+// that are secrets files read directly once EnvFiles ran with opts: the
+// files whose values must be masked. With RealSecrets=false it is the
+// existing ".secrets" files without an example; with RealSecrets=true,
+// every existing secrets file. Paths are absolute, in the order given.
+func RealEnvFiles(files []string, opts Options) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range files {
+		abs, err := filepath.Abs(f)
+		if err != nil || seen[abs] {
+			continue
+		}
+		seen[abs] = true
+		if readsReal(abs, opts) {
+			out = append(out, abs)
+		}
+	}
+	return out
+}
+
+// readsReal reports whether the secrets file path is read as it is (not
+// replaced by its example) under opts, and exists.
+func readsReal(path string, opts Options) bool {
+	hasExample, _ := exists(path + ExampleSuffix)
+	if hasExample && !opts.RealSecrets {
+		return false // its example is read instead
+	}
+	if !hasExample && !strings.HasSuffix(filepath.Base(path), SecretsSuffix) {
+		return false // not a secrets file
+	}
+	ok, _ := exists(path)
+	return ok
 }

@@ -691,3 +691,65 @@ services:
 	assert.NilError(t, err)
 	assert.DeepEqual(t, examplesecrets.Mounted(changes), map[string]bool{filepath.Join(p.WorkingDir, "app.secrets.example"): true})
 }
+
+// Compose's project-level env files (--env-file) follow the rule of
+// Transform: the example is read for the interpolation, unless
+// RealSecrets; the real file read is listed for masking.
+func TestEnvFiles(t *testing.T) {
+	dir := composetest.Dir(t, map[string]string{
+		"app.secrets":         "TAG=real-value\n",
+		"app.secrets.example": "TAG=example-value\n",
+		"plain.env":           "A=1\n",
+		"nox.secrets":         "B=real\n",
+	})
+	t.Chdir(dir)
+	abs := func(f string) string { return filepath.Join(dir, f) }
+	given := []string{"plain.env", "app.secrets", "nox.secrets"}
+
+	got, changes, err := examplesecrets.EnvFiles(given, examplesecrets.Options{})
+	assert.NilError(t, err)
+	assert.DeepEqual(t, got, []string{"plain.env", "app.secrets.example", "nox.secrets"})
+	assert.DeepEqual(t, changes, []transforms.Change{{
+		Transform: "example-secrets", Where: "--env-file[1]", Old: abs("app.secrets"), New: abs("app.secrets.example"),
+	}})
+	assert.DeepEqual(t, given, []string{"plain.env", "app.secrets", "nox.secrets"}) // input kept
+	assert.DeepEqual(t, examplesecrets.RealEnvFiles(given, examplesecrets.Options{}), []string{abs("nox.secrets")})
+	assert.NilError(t, examplesecrets.CheckEnvFiles(changes, dir))
+
+	real := examplesecrets.Options{RealSecrets: true}
+	got, changes, err = examplesecrets.EnvFiles(given, real)
+	assert.NilError(t, err)
+	assert.DeepEqual(t, got, given)
+	assert.Check(t, is.Len(changes, 0))
+	assert.DeepEqual(t, examplesecrets.RealEnvFiles(given, real), []string{abs("app.secrets"), abs("nox.secrets")})
+}
+
+func TestEnvFilesRefusesLinkedExample(t *testing.T) {
+	dir := composetest.Dir(t, map[string]string{"app.secrets": "TAG=real-value\n"})
+	t.Chdir(dir)
+	assert.NilError(t, os.Symlink("app.secrets", "app.secrets.example"))
+	_, _, err := examplesecrets.EnvFiles([]string{"app.secrets"}, examplesecrets.Options{})
+	var bad *examplesecrets.ExampleError
+	assert.Assert(t, errors.As(err, &bad), "got %v", err)
+	assert.Check(t, is.ErrorContains(err, "app.secrets.example is the real file"))
+
+	// Outside the project: known after the load.
+	outside := filepath.Join(t.TempDir(), "other.env")
+	assert.NilError(t, os.WriteFile(outside, []byte("TAG=x\n"), 0o600))
+	assert.NilError(t, os.WriteFile("b.secrets", []byte("TAG=real\n"), 0o600))
+	assert.NilError(t, os.Symlink(outside, "b.secrets.example"))
+	_, changes, err := examplesecrets.EnvFiles([]string{"b.secrets"}, examplesecrets.Options{})
+	assert.NilError(t, err)
+	err = examplesecrets.CheckEnvFiles(changes, dir)
+	assert.Assert(t, errors.As(err, &bad), "got %v", err)
+	assert.Check(t, is.ErrorContains(err, "b.secrets.example resolves to "+outside+", outside the project"))
+}
+
+func TestEnvFilesNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	assert.NilError(t, syscall.Mkfifo("fifo.env", 0o644))
+	_, _, err := examplesecrets.EnvFiles([]string{"fifo.env"}, examplesecrets.Options{})
+	assert.Check(t, is.ErrorContains(err, filepath.Join(dir, "fifo.env")+" is a named pipe"))
+	assert.Check(t, is.Equal(exitcode.Of(err), exitcode.Invalid))
+}
