@@ -108,3 +108,30 @@ func TestLoadRefusesUnboundedTreeFiles(t *testing.T) {
 	assert.Check(t, is.Contains(stderr, ".env is a character device"))
 	assert.Check(t, is.DeepEqual(b.called(), []string(nil)), "refused before the load")
 }
+
+// With Compose's own loader: --env-file pointing at a secrets file
+// interpolates the Compose file from its example; with --real-secrets
+// from the real file, whose values print masked. An --env-file that is a
+// fifo is refused before the loader would block on it.
+func TestEnvFileSecretsFileRealLoader(t *testing.T) {
+	dir := composetest.Dir(t, map[string]string{
+		"compose.yaml":        "services:\n  app:\n    image: nginx:1.25\n    environment:\n      TAG: ${TAG}\n",
+		"app.secrets":         "TAG=real-tag-5e1c\n",
+		"app.secrets.example": "TAG=example-tag\n",
+	})
+	t.Chdir(dir)
+	stdout, stderr, code := runReal(t, "-f", "compose.yaml", "--env-file", "app.secrets", "config")
+	assert.Equal(t, code, 0, stderr)
+	assert.Check(t, is.Contains(stdout, "TAG: example-tag"))
+	assert.Check(t, !strings.Contains(stdout+stderr, "real-tag-5e1c"))
+
+	stdout, stderr, code = runReal(t, "-f", "compose.yaml", "--env-file", "app.secrets", "--real-secrets", "config")
+	assert.Equal(t, code, 0, stderr)
+	assert.Check(t, is.Contains(stdout, "TAG: '********'"))
+	assert.Check(t, !strings.Contains(stdout+stderr, "real-tag-5e1c"))
+
+	assert.NilError(t, syscall.Mkfifo("fifo.env", 0o644))
+	_, stderr, code = runReal(t, "-f", "compose.yaml", "--env-file", "fifo.env", "config")
+	assert.Equal(t, code, exitcode.Invalid, stderr)
+	assert.Check(t, is.Contains(stderr, "fifo.env is a named pipe (fifo)"))
+}
