@@ -167,6 +167,16 @@ func catCases() []catCase {
 			next: "create secrets/app.secrets.example with test values",
 		},
 		{
+			name: "picatest-yml-dev-zero", args: up(), code: 2,
+			setup: func(t *testing.T, p *project, _ *catCase) {
+				assert.NilError(t, os.Symlink("/dev/zero", filepath.Join(p.Dir, ".picatest.yml")))
+				p.git("add", ".picatest.yml")
+				p.commit("-m", "a settings file that never ends")
+			},
+			want: []string{".picatest.yml is a character device, not a regular file"},
+			next: "replace it with a regular file or remove it",
+		},
+		{
 			name: "missing-env-file", args: up(), code: 2,
 			want: []string{"app.env"},
 			next: "create app.env.example with test values (or app.env itself)",

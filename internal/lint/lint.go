@@ -8,6 +8,7 @@
 package lint
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"maps"
@@ -17,6 +18,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/distribution/reference"
 	"go.yaml.in/yaml/v4"
@@ -26,6 +28,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/settings"
 	"github.com/picasoft/docker-picatest/internal/traefik"
 	"github.com/picasoft/docker-picatest/internal/traefikapi"
+	"github.com/picasoft/docker-picatest/internal/treefile"
 	"github.com/picasoft/docker-picatest/smoke"
 	"github.com/picasoft/docker-picatest/transforms"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
@@ -268,6 +271,17 @@ func checkSecretsFiles(p *types.Project, g Git, add func(Finding)) {
 			refs = append(refs, secretsRef{file: ef.Path, path: []string{"services", name, "env_file"}, service: name})
 		}
 	}
+	for _, name := range p.ServiceNames() {
+		for _, v := range p.Services[name].Volumes {
+			if v.Type != types.VolumeTypeBind {
+				continue
+			}
+			if st, err := os.Stat(v.Source); err != nil || st.IsDir() {
+				continue // a directory, or nothing mounted yet
+			}
+			refs = append(refs, secretsRef{file: v.Source, path: []string{"services", name, "volumes"}, service: name})
+		}
+	}
 	for _, name := range slices.Sorted(maps.Keys(p.Secrets)) {
 		if f := p.Secrets[name].File; f != "" {
 			refs = append(refs, secretsRef{file: f, path: []string{"secrets", name, "file"}})
@@ -293,6 +307,8 @@ func checkSecretsFiles(p *types.Project, g Git, add func(Finding)) {
 				Message: fmt.Sprintf("secrets file %s has no %s", rel, rel+examplesecrets.ExampleSuffix),
 				Hint:    fmt.Sprintf("commit %s with the same keys and fake values: tests run on it, never on the real secrets", rel+examplesecrets.ExampleSuffix),
 				path:    r.path})
+		} else {
+			checkExample(p.WorkingDir, r, add)
 		}
 		inRepo, tracked, ignored := g.status(r.file)
 		switch {
@@ -309,6 +325,49 @@ func checkSecretsFiles(p *types.Project, g Git, add func(Finding)) {
 				path:    r.path})
 		}
 	}
+}
+
+// checkExample reports the example of the secrets file r that would put
+// the real values in a test: the real file itself under another name (a
+// link, refused by up), one leaving the project, or a copy holding the
+// real values.
+func checkExample(dir string, r secretsRef, add func(Finding)) {
+	example := r.file + examplesecrets.ExampleSuffix
+	rel, relEx := relTo(dir, r.file), relTo(dir, example)
+	if msg, err := examplesecrets.ExampleProblem(example, r.file, dir); err == nil && msg != "" {
+		add(Finding{Severity: Error, Rule: "secrets-example-real", Service: r.service,
+			Message: msg,
+			Hint:    fmt.Sprintf("'git rm %s', then commit a regular file %s with the same keys and fake values", relEx, relEx),
+			path:    r.path})
+		return
+	}
+	if sameValues(example, r.file) {
+		add(Finding{Severity: Error, Rule: "secrets-example-real", Service: r.service,
+			Message: fmt.Sprintf("example %s holds the values of the real secrets file %s: tests would run on them", relEx, rel),
+			Hint:    fmt.Sprintf("put fake values in %s, and change the real secrets if it was committed", relEx),
+			path:    r.path})
+	}
+}
+
+// sameValues reports whether the example and the real file, both present,
+// hold the same text, or the same non-empty KEY=value pairs once parsed as
+// dotenv files. Files that cannot be read (bounded) say nothing.
+func sameValues(example, real string) bool {
+	e, err := treefile.ReadFile(example, treefile.SmallFile)
+	if err != nil {
+		return false
+	}
+	r, err := treefile.ReadFile(real, treefile.SmallFile)
+	if err != nil {
+		return false
+	}
+	if len(bytes.TrimSpace(e)) > 0 && bytes.Equal(bytes.TrimSpace(e), bytes.TrimSpace(r)) {
+		return true
+	}
+	noLookup := func(string) (string, bool) { return "", false }
+	em, err1 := dotenv.UnmarshalBytesWithLookup(e, noLookup)
+	rm, err2 := dotenv.UnmarshalBytesWithLookup(r, noLookup)
+	return err1 == nil && err2 == nil && len(em) > 0 && maps.Equal(em, rm)
 }
 
 // relTo is path as check prints it: relative to dir inside it, absolute

@@ -8,6 +8,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/template"
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v4"
+
+	"github.com/picasoft/docker-picatest/internal/treefile"
 )
 
 // composeDoc is one Compose file as the locator reads it.
@@ -64,7 +66,7 @@ func (l *locator) doc(path, dir string) *composeDoc {
 		return d
 	}
 	d := &composeDoc{name: relTo(l.workDir, path), dir: dir}
-	if b, err := os.ReadFile(path); err == nil {
+	if b, err := treefile.ReadFile(path, treefile.TextFile); err == nil {
 		var n yaml.Node
 		if yaml.Unmarshal(b, &n) == nil {
 			d.root = &n

@@ -11,7 +11,6 @@ package mask
 import (
 	"encoding/json"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -22,6 +21,7 @@ import (
 	"github.com/docker/compose/v5/pkg/api"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/treefile"
 )
 
 // Masked replaces every value read from a real secrets file in outputs.
@@ -88,14 +88,17 @@ func New(files []string, bestEffort ...string) (*Masker, error) {
 		}
 	}
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := treefile.ReadFile(f, treefile.SmallFile)
+		if exitcode.Of(err) == exitcode.Invalid {
+			return nil, err // not a regular file, or too big: named
+		}
 		if err != nil {
 			return nil, exitcode.Invalidf("cannot read secrets file %s: %v\nFix its permissions, or provide %s.example with test values.", f, err, f)
 		}
 		addFile(b)
 	}
 	for _, f := range bestEffort {
-		if b, err := os.ReadFile(f); err == nil {
+		if b, err := treefile.ReadFile(f, treefile.SmallFile); err == nil {
 			addFile(b)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -54,6 +55,24 @@ func TestMaskerBestEffort(t *testing.T) {
 
 	_, err = New([]string{filepath.Join(t.TempDir(), "missing.secrets")})
 	assert.Check(t, is.Equal(exitcode.Of(err), exitcode.Invalid))
+}
+
+// A secrets file is read bounded: a fifo or a symlink to a device is exit
+// 2 naming it (never a read that waits or fills the memory), and a
+// best-effort one is skipped.
+func TestMaskerNotRegularFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.secrets")
+	assert.NilError(t, syscall.Mkfifo(fifo, 0o600))
+	zero := filepath.Join(dir, "zero.secrets")
+	assert.NilError(t, os.Symlink("/dev/zero", zero))
+	for _, f := range []string{fifo, zero} {
+		_, err := New([]string{f})
+		assert.Check(t, is.ErrorContains(err, f+" is a"))
+		assert.Check(t, is.Equal(exitcode.Of(err), exitcode.Invalid))
+		_, err = New(nil, f)
+		assert.Check(t, err)
+	}
 }
 
 type recordedLogs struct{ lines []string }

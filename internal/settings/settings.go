@@ -20,6 +20,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/gitrepo"
+	"github.com/picasoft/docker-picatest/internal/treefile"
 )
 
 // File is the name of picatest's own configuration file, looked up
@@ -118,7 +119,12 @@ func findFile(dir string) (string, error) {
 }
 
 func readFile(path string, s *Settings) error {
-	b, err := os.ReadFile(path)
+	// The file comes from the tree (a branch may commit a symlink to
+	// /dev/zero): read it bounded.
+	b, err := treefile.ReadFile(path, treefile.SmallFile)
+	if exitcode.Of(err) == exitcode.Invalid {
+		return err
+	}
 	if err != nil {
 		return exitcode.Invalidf("cannot read %s: %v\nFix its permissions or remove it.", path, err)
 	}

@@ -6,7 +6,9 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
@@ -157,5 +159,44 @@ func TestMatchesEveryDaemon(t *testing.T) {
 	for _, g := range []string{"*-test", "*-test.*", "vm", "pica0?", "staging*", "*test*", "*a*", "*1", `\a*`, "[a-z]*-test", "PICA*", "ci-*"} {
 		assert.Check(t, !MatchesEveryDaemon(g), "%q", g)
 		assert.Check(t, !matchesAll(g, representativeDaemons), "%q", g)
+	}
+}
+
+// A committed .picatest.yml that is not a regular file (a symlink to
+// /dev/zero, a fifo) or is huge is refused quickly, naming it: it is never
+// read until the machine runs out of memory or waits for a writer.
+func TestFileNotRegularOrTooBig(t *testing.T) {
+	for name, create := range map[string]func(t *testing.T, path string){
+		"symlink to /dev/zero": func(t *testing.T, path string) {
+			assert.NilError(t, os.Symlink("/dev/zero", path))
+		},
+		"fifo": func(t *testing.T, path string) {
+			assert.NilError(t, syscall.Mkfifo(path, 0o644))
+		},
+		"huge": func(t *testing.T, path string) {
+			f, err := os.Create(path)
+			assert.NilError(t, err)
+			// Sparse: no disk used.
+			assert.NilError(t, f.Truncate(1<<30))
+			assert.NilError(t, f.Close())
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, File)
+			create(t, path)
+			done := make(chan error, 1)
+			go func() {
+				_, err := Resolve(dir, nil, func(string) string { return "" })
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				assert.Check(t, is.ErrorContains(err, path))
+				assert.Check(t, is.Equal(exitcode.Of(err), exitcode.Invalid))
+			case <-time.After(10 * time.Second):
+				t.Fatal("Resolve did not return within 10s")
+			}
+		})
 	}
 }

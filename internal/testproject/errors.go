@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/treefile"
 )
 
 // LoadError explains a Compose load error and says what to do next.
@@ -87,7 +88,7 @@ func (o Options) ComposeFiles() []string {
 // one that is not valid YAML, so that the message names file and line.
 func locateYAMLError(files []string) string {
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := treefile.ReadFile(f, treefile.TextFile)
 		if err != nil {
 			continue
 		}
@@ -107,4 +108,60 @@ func checkLoaded(p *types.Project) error {
 		return exitcode.Invalidf("%v\nGive each service its own container_name.", err)
 	}
 	return checkImageReferences(p)
+}
+
+// checkTreeFiles refuses (exit 2, naming it) a Compose file or a
+// project-level env file that Compose's loader would read whole and that
+// is not a regular file of bounded size: the loader reads them with
+// os.ReadFile, so a committed symlink to /dev/zero or a fifo would exhaust
+// the memory or block. Files that do not exist are left to the loader.
+// The Compose files are those of ComposeFiles; the env files --env-file,
+// else the default .env of the project directory and of the directory of
+// the first Compose file. Files included by a Compose file (include:,
+// extends:) are not checked here.
+func (o Options) checkTreeFiles() error {
+	for _, f := range o.ComposeFiles() {
+		if f == "-" {
+			continue
+		}
+		if err := checkBounded(f, treefile.TextFile); err != nil {
+			return err
+		}
+	}
+	env := o.EnvFiles
+	if len(env) == 0 {
+		dir := o.ProjectDir
+		if dir == "" {
+			dir = "."
+		}
+		env = []string{filepath.Join(dir, ".env")}
+		if files := o.ComposeFiles(); len(files) > 0 && len(o.ConfigPaths) > 0 {
+			env = append(env, filepath.Join(filepath.Dir(files[0]), ".env"))
+		}
+	}
+	for _, f := range env {
+		if len(o.EnvFiles) == 0 {
+			if st, err := os.Stat(f); err == nil && st.IsDir() {
+				continue // Compose ignores a .env directory
+			}
+		}
+		if err := checkBounded(f, treefile.SmallFile); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkBounded returns the treefile error of path when it is not a regular
+// file of at most max bytes; any other error (missing, unreadable) is left
+// to the reader.
+func checkBounded(path string, max int64) error {
+	f, _, err := treefile.Open(path, max)
+	if err != nil {
+		if exitcode.Of(err) == exitcode.Invalid {
+			return err
+		}
+		return nil
+	}
+	return f.Close()
 }

@@ -150,9 +150,21 @@ type LoadOptions struct {
 // inferred builds → test URLs → config files → build contexts → test
 // labels → assertions.
 func Load(ctx context.Context, l Loader, o Options, lo LoadOptions) (*Project, error) {
-	loaded, err := l.LoadProject(ctx, o.ComposeLoadOptions(lo.Services, cli.WithoutEnvironmentResolution))
+	if err := o.checkTreeFiles(); err != nil {
+		return nil, err
+	}
+	env, err := o.exampleEnvFiles(lo)
+	if err != nil {
+		return nil, err
+	}
+	swapped := o
+	swapped.EnvFiles = env.files
+	loaded, err := l.LoadProject(ctx, swapped.ComposeLoadOptions(lo.Services, cli.WithoutEnvironmentResolution))
 	if err != nil {
 		return nil, LoadError(err, o.ComposeFiles())
+	}
+	if err := examplesecrets.CheckEnvFiles(env.changes, loaded.WorkingDir); err != nil {
+		return nil, exitcode.With(exitcode.Invalid, err)
 	}
 	if err := checkLoaded(loaded); err != nil {
 		return nil, err
@@ -169,8 +181,8 @@ func Load(ctx context.Context, l Loader, o Options, lo LoadOptions) (*Project, e
 	if err != nil {
 		return nil, err
 	}
-	tp := &Project{Settings: s}
-	if tp.Before, err = tp.withExampleSecrets(loaded, o.RealSecrets, lo.ContainerOutput, lo.Masks); err != nil {
+	tp := &Project{Settings: s, Changes: env.changes}
+	if tp.Before, err = tp.withExampleSecrets(loaded, o.RealSecrets, lo.ContainerOutput, lo.Masks, env); err != nil {
 		return nil, err
 	}
 	pl := pipeline{tp: tp, rw: rw, hosts: rw, files: lo.Files, homeMade: registry.HomeMade(s.Registry)}
@@ -235,12 +247,13 @@ func (tp *Project) rewrittenTexts() []testurls.Text {
 // builds the Masker from the real secrets files, then resolves the
 // services' environment: a real secrets file missing on the test machine
 // does not stop the load.
-func (tp *Project) withExampleSecrets(loaded *types.Project, realSecrets, containerOutput bool, masks *mask.Slot) (*types.Project, error) {
+func (tp *Project) withExampleSecrets(loaded *types.Project, realSecrets, containerOutput bool, masks *mask.Slot, env envFiles) (*types.Project, error) {
 	opts := examplesecrets.Options{RealSecrets: realSecrets}
 	p, changes, err := examplesecrets.Transform(loaded, opts)
 	if err != nil {
 		var missing *examplesecrets.MissingError
-		if errors.As(err, &missing) {
+		var bad *examplesecrets.ExampleError
+		if errors.As(err, &missing) || errors.As(err, &bad) {
 			return nil, exitcode.With(exitcode.Invalid, err)
 		}
 		return nil, err
@@ -250,7 +263,8 @@ func (tp *Project) withExampleSecrets(loaded *types.Project, realSecrets, contai
 	if containerOutput {
 		replaced = examplesecrets.RealSecretsFiles(loaded, examplesecrets.Options{RealSecrets: true})
 	}
-	if tp.Masker, err = mask.New(examplesecrets.RealSecretsFiles(p, opts), replaced...); err != nil {
+	inUse := append(examplesecrets.RealSecretsFiles(p, opts), env.real...)
+	if tp.Masker, err = mask.New(inUse, append(replaced, env.replaced...)...); err != nil {
 		return nil, err
 	}
 	if masks != nil {
@@ -261,6 +275,44 @@ func (tp *Project) withExampleSecrets(loaded *types.Project, realSecrets, contai
 		return nil, exitcode.Invalidf("%v\nCheck that every env_file exists and is readable (see 'docker picatest config').", err)
 	}
 	return p, nil
+}
+
+// envFiles are Compose's project-level env files (--env-file) once the
+// example secrets rule is applied (examplesecrets.EnvFiles).
+type envFiles struct {
+	files   []string
+	changes []transforms.Change
+	// real are the secrets files read as they are, whose values are
+	// masked; replaced, with LoadOptions.ContainerOutput, the real files
+	// replaced by their example.
+	real, replaced []string
+}
+
+// exampleEnvFiles applies the example secrets rule to --env-file and, when
+// a real secrets file is read, installs a Masker of its values before the
+// load: the dotenv parser quotes the line it rejects.
+func (o Options) exampleEnvFiles(lo LoadOptions) (envFiles, error) {
+	opts := examplesecrets.Options{RealSecrets: o.RealSecrets}
+	files, changes, err := examplesecrets.EnvFiles(o.EnvFiles, opts)
+	if err != nil {
+		var bad *examplesecrets.ExampleError
+		if errors.As(err, &bad) {
+			return envFiles{}, exitcode.With(exitcode.Invalid, err)
+		}
+		return envFiles{}, err
+	}
+	env := envFiles{files: files, changes: changes, real: examplesecrets.RealEnvFiles(o.EnvFiles, opts)}
+	if lo.ContainerOutput {
+		env.replaced = examplesecrets.RealEnvFiles(o.EnvFiles, examplesecrets.Options{RealSecrets: true})
+	}
+	if lo.Masks != nil && len(env.real)+len(env.replaced) > 0 {
+		m, err := mask.New(env.real, env.replaced...)
+		if err != nil {
+			return envFiles{}, err
+		}
+		lo.Masks.Set(m)
+	}
+	return env, nil
 }
 
 // pipeline holds what the transform steps of Load are configured with.
@@ -295,10 +347,13 @@ func (pl pipeline) instanceOf(p *types.Project) (*types.Project, []transforms.Ch
 // configFiles delivers the rewritten config files through the API (SPEC
 // §3.2), keeping their text for config --diff when asked to.
 func (pl pipeline) configFiles(p *types.Project) (*types.Project, []transforms.Change, error) {
+	// The examples of bind-mounted secrets files reach the containers
+	// through the API, never as a bind mount of the tree.
+	opts := configfiles.Options{Copy: examplesecrets.Mounted(pl.tp.Changes)}
 	if !pl.files {
-		return configfiles.Transform(p, pl.hosts, configfiles.Options{})
+		return configfiles.Transform(p, pl.hosts, opts)
 	}
-	out, changes, files, err := configfiles.TransformWithFiles(p, pl.hosts, configfiles.Options{})
+	out, changes, files, err := configfiles.TransformWithFiles(p, pl.hosts, opts)
 	pl.tp.Files = files
 	return out, changes, err
 }
@@ -336,6 +391,9 @@ func testLabelsFor(dir string, now time.Time) testlabels.Labels {
 // section, whose args come from the interpolation of the Compose file
 // (.env, --env-file, the environment).
 func LoadUntransformed(ctx context.Context, l Loader, o Options) (*types.Project, error) {
+	if err := o.checkTreeFiles(); err != nil {
+		return nil, err
+	}
 	p, err := l.LoadProject(ctx, o.ComposeLoadOptions(nil, cli.WithoutEnvironmentResolution))
 	if err != nil {
 		return nil, LoadError(err, o.ComposeFiles())
@@ -368,6 +426,9 @@ func LoadToPush(ctx context.Context, l Loader, o Options) (*types.Project, setti
 // picatest's settings. With -p and no Compose file it does not need the
 // Compose file at all.
 func LoadDeployment(ctx context.Context, l Loader, o Options) (*types.Project, settings.Settings, error) {
+	if err := o.checkTreeFiles(); err != nil {
+		return nil, settings.Settings{}, err
+	}
 	p, err := l.LoadProject(ctx, o.ComposeLoadOptions(nil, cli.WithoutEnvironmentResolution, cli.WithDiscardEnvFile))
 	return o.deployment(p, err)
 }
@@ -409,6 +470,9 @@ type Deployments interface {
 // were created from (Compose's config_files and working_dir labels); when
 // they cannot be read either, nothing is known to mask (a nil Masker).
 func LoadLogs(ctx context.Context, d Deployments, o Options) (*types.Project, settings.Settings, *mask.Masker, error) {
+	if err := o.checkTreeFiles(); err != nil {
+		return nil, settings.Settings{}, nil, err
+	}
 	opts := o.ComposeLoadOptions(nil, cli.WithoutEnvironmentResolution)
 	loaded, loadErr := d.LoadProject(ctx, opts)
 	p, s, err := o.deployment(loaded, loadErr)
@@ -428,7 +492,9 @@ func LoadLogs(ctx context.Context, d Deployments, o Options) (*types.Project, se
 	if loaded == nil {
 		return p, s, nil, nil
 	}
-	m, err := mask.New(nil, examplesecrets.RealSecretsFiles(loaded, examplesecrets.Options{RealSecrets: true})...)
+	all := examplesecrets.Options{RealSecrets: true}
+	real := append(examplesecrets.RealSecretsFiles(loaded, all), examplesecrets.RealEnvFiles(o.EnvFiles, all)...)
+	m, err := mask.New(nil, real...)
 	if err != nil {
 		return p, s, nil, nil
 	}

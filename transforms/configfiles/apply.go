@@ -48,7 +48,7 @@ func applyMounts(n *types.Project, mounts []mount) []transforms.Change {
 			key := addFileConfig(n, f)
 			mode := types.FileMode(f.mode)
 			svc.Configs = append(svc.Configs, types.ServiceConfigObjConfig{Source: key, Target: target, Mode: &mode})
-			if f.changed {
+			if f.changed || m.copy {
 				changes = append(changes, transforms.Change{
 					Transform: Name,
 					Where:     fmt.Sprintf("%s -> services.%s:%s", f.rel, m.service, target),

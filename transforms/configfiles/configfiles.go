@@ -26,6 +26,12 @@ type Options struct {
 	// files than this is an error naming it. Default DefaultMaxDirFiles
 	// (1000) when 0.
 	MaxDirFiles int
+	// Copy lists bind sources, as in the model, of regular files inside
+	// the project that reach the container through the API even when they
+	// hold no production hostname: the examples swapped in for
+	// bind-mounted secrets files (examplesecrets.Mounted), which must
+	// not be bind-mounted from the working tree.
+	Copy map[string]bool
 }
 
 // File is one rewritten file, for `config --diff`.

@@ -16,6 +16,8 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/picasoft/docker-picatest/internal/composetest"
+	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/treefile"
 	"github.com/picasoft/docker-picatest/transforms"
 	"github.com/picasoft/docker-picatest/transforms/configfiles"
 )
@@ -643,4 +645,97 @@ func TestNothingToDoReturnsCopy(t *testing.T) {
 	delete(got.Services, "a")
 	_, ok := p.Services["a"]
 	assert.Check(t, ok)
+}
+
+// A bind source listed in Options.Copy (the example swapped in for a
+// bind-mounted secrets file) reaches the container through the API even
+// without a production host: it is never bind-mounted from the tree. It is
+// rewritten when it holds one, and refused on a read_only service.
+func TestCopy(t *testing.T) {
+	p := composetest.Load(t, `
+services:
+  app:
+    image: app:1
+    volumes:
+      - ./secrets/app.secrets.example:/run/app.env:ro
+      - ./secrets/url.secrets.example:/run/url.env
+      - ./conf/plain.ini:/etc/plain.ini
+`, map[string]string{
+		"secrets/app.secrets.example": "CANARY=example-value\n",
+		"secrets/url.secrets.example": "URL=https://pad.picasoft.net\n",
+		"conf/plain.ini":              "not copied\n",
+	})
+	src := func(rel string) string { return filepath.Join(p.WorkingDir, rel) }
+	opts := configfiles.Options{Copy: map[string]bool{
+		src("secrets/app.secrets.example"): true,
+		src("secrets/url.secrets.example"): true,
+	}}
+	got, changes, err := configfiles.Transform(p, fakeRewriter{}, opts)
+	assert.NilError(t, err)
+	assert.Equal(t, composetest.YAML(t, got), `name: test
+services:
+  app:
+    configs:
+      - source: picatest_secrets_app.secrets.example_`+hash8("secrets/app.secrets.example")+`
+        target: /run/app.env
+        mode: "0644"
+      - source: picatest_secrets_url.secrets.example_`+hash8("secrets/url.secrets.example")+`
+        target: /run/url.env
+        mode: "0644"
+    image: app:1
+    networks:
+      default: null
+    volumes:
+      - type: bind
+        source: ./conf/plain.ini
+        target: /etc/plain.ini
+        bind: {}
+networks:
+  default:
+    name: test_default
+configs:
+  picatest_secrets_app.secrets.example_`+hash8("secrets/app.secrets.example")+`:
+    name: test_picatest_`+hash8("secrets/app.secrets.example")+`
+    content: |
+      CANARY=example-value
+  picatest_secrets_url.secrets.example_`+hash8("secrets/url.secrets.example")+`:
+    name: test_picatest_`+hash8("secrets/url.secrets.example")+`
+    content: |
+      URL=https://pad.test.picasoft.net
+`)
+	assert.Check(t, is.Len(changes, 2))
+	assert.Check(t, is.Equal(changes[0].Where, "secrets/app.secrets.example -> services.app:/run/app.env"))
+
+	// Without Copy, only the file with a production host is delivered.
+	_, changes, err = configfiles.Transform(p, fakeRewriter{}, configfiles.Options{})
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(changes, 1))
+
+	ro := p.WithServicesDisabled()
+	svc := ro.Services["app"]
+	svc.ReadOnly = true
+	ro.Services["app"] = svc
+	_, _, err = configfiles.Transform(ro, fakeRewriter{}, opts)
+	assert.Check(t, is.ErrorContains(err, "service app is read_only: picatest cannot inject secrets/app.secrets.example, the example of the bind-mounted secrets file"))
+}
+
+func hash8(rel string) string {
+	h := sha256.Sum256([]byte(rel))
+	return fmt.Sprintf("%x", h[:4])
+}
+
+// A copied file is read whole, bounded: one over treefile.TextFile is exit
+// 2 naming it.
+func TestCopyTooBig(t *testing.T) {
+	p := composetest.Load(t, `
+services:
+  app:
+    image: app:1
+    volumes: ["./big.secrets.example:/run/app.env"]
+`, map[string]string{"big.secrets.example": "x"})
+	big := filepath.Join(p.WorkingDir, "big.secrets.example")
+	assert.NilError(t, os.Truncate(big, treefile.TextFile+1)) // sparse
+	_, _, err := configfiles.Transform(p, fakeRewriter{}, configfiles.Options{Copy: map[string]bool{big: true}})
+	assert.Check(t, is.ErrorContains(err, big+" is larger than 64 MiB"))
+	assert.Check(t, is.Equal(exitcode.Of(err), exitcode.Invalid))
 }

@@ -33,6 +33,10 @@
 //     that file); any other entry (a symlink leaving the project or to a
 //     directory, a socket...) cannot be reproduced and is an error naming
 //     it, as is a directory with more than Options.MaxDirFiles files.
+//   - A bind-mounted file listed in Options.Copy (the example swapped in
+//     for a bind-mounted secrets file, SPEC §3.3) is replaced the same way
+//     whether it holds a production hostname or not: a secrets example
+//     never reaches a container as a bind mount of the working tree.
 //   - Top-level `configs:` with `file:` inside the project: file is cleared
 //     and content set to the rewritten text (name, labels kept).
 //   - Top-level `secrets:` with `file:` inside the project: Compose v5 does
@@ -46,6 +50,10 @@
 //   - For configs and secrets, a service reference without `mode:` gets the
 //     permission bits of the original file (as the bind mount Compose used
 //     showed them), instead of Compose's 0444 default for copied content.
+//
+// Every file is read bounded (treefile): one that is no longer a regular
+// file, or is bigger than treefile.TextFile, when read is an exit-2 error
+// naming it.
 //
 // What is left as is: files and directories without a production hostname,
 // anything outside the project directory (after resolving symbolic links: a

@@ -15,6 +15,7 @@ type mount struct {
 	target  string // container path of the volume
 	files   []dirEntry
 	isDir   bool
+	copy    bool // delivered whether rewritten or not (Options.Copy)
 }
 
 // object is a top-level config or secret whose file is rewritten.
@@ -94,8 +95,15 @@ func (s *scanner) planMount(pl *plan, name string, i int, v types.ServiceVolumeC
 		if err := s.scan(f); err != nil {
 			return err
 		}
-		if f.changed {
-			pl.mounts = append(pl.mounts, mount{service: name, index: i, target: v.Target, files: []dirEntry{{f: f}}})
+		cp := s.opts.Copy[v.Source]
+		if cp {
+			// Delivered whatever its size: read it whole.
+			if err := s.read(f); err != nil {
+				return err
+			}
+		}
+		if f.changed || cp {
+			pl.mounts = append(pl.mounts, mount{service: name, index: i, target: v.Target, files: []dirEntry{{f: f}}, copy: cp})
 		}
 	case info.IsDir():
 		d, err := s.dirFor(abs, rel)
@@ -139,6 +147,11 @@ func (pl *plan) checkReadOnly(p *types.Project) error {
 	}
 	for _, m := range pl.mounts {
 		if !p.Services[m.service].ReadOnly {
+			continue
+		}
+		if m.copy {
+			errs = append(errs, fmt.Errorf("service %s is read_only: picatest cannot inject %s, the example of the bind-mounted secrets file; Compose copies it into the container, which a read-only root filesystem refuses. Remove read_only: true for the test (e.g. in a compose override), or run with --real-secrets",
+				m.service, m.files[0].f.rel))
 			continue
 		}
 		for _, df := range m.files {

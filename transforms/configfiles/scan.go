@@ -16,6 +16,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/treefile"
 	"github.com/picasoft/docker-picatest/transforms"
 )
 
@@ -140,7 +142,11 @@ func (s *scanner) read(f *file) error {
 	if f.loaded {
 		return nil
 	}
-	b, err := os.ReadFile(f.abs)
+	// Bounded: the file may have changed since it was looked at.
+	b, err := treefile.ReadFile(f.abs, treefile.TextFile)
+	if exitcode.Of(err) == exitcode.Invalid {
+		return err // not a regular file, or too big: named
+	}
 	if err != nil {
 		return readError(f.rel, err)
 	}

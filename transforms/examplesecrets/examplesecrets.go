@@ -2,10 +2,18 @@
 // their ".example" siblings (SPEC §3.3), so that a test never runs on
 // production secrets.
 //
-// For every service env_file, and every top-level secrets: or configs: entry
-// declared with file:, a file P is replaced in the model by P.example when
-// P.example exists. The files themselves are only looked at (os.Stat), never
-// read or written.
+// For every service env_file, every top-level secrets: or configs: entry
+// declared with file:, and every service bind mount of a secrets file, a
+// file P is replaced in the model by P.example when P.example exists. A
+// bind-mounted example then reaches the container through the API, as a
+// rewritten config file does (see Mounted and configfiles.Options.Copy).
+// EnvFiles does the same for Compose's project-level --env-file.
+//
+// An example that is the real file itself (a symbolic or hard link to it)
+// or that resolves outside the project is refused (*ExampleError): a test
+// would run on the real values. The files are only looked at, never read
+// or written; the env files that the loader will read are checked to be
+// regular files of bounded size (treefile).
 //
 // Transform must run on a project loaded without environment resolution
 // (cli.WithoutEnvironmentResolution, as Compose's own CLI loads it) and
@@ -28,6 +36,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/treefile"
 	"github.com/picasoft/docker-picatest/transforms"
 )
 
@@ -92,7 +102,8 @@ func (e *MissingError) rel(f string) string {
 type fileRef struct {
 	where    string
 	path     string
-	optional bool // env_file with required: false
+	optional bool // env_file with required: false, bind mount
+	envFile  bool // read by the loader (environment resolution)
 	set      func(p *types.Project, path string)
 }
 
@@ -110,9 +121,27 @@ func refs(p *types.Project) []fileRef {
 				where:    fmt.Sprintf("services.%s.env_file[%d]", name, i),
 				path:     ef.Path,
 				optional: !bool(ef.Required),
+				envFile:  true,
 				set: func(p *types.Project, path string) {
 					// p is a deep copy: its EnvFiles slice is its own.
 					p.Services[name].EnvFiles[i].Path = path
+				},
+			})
+		}
+	}
+	for _, name := range p.ServiceNames() {
+		for i, v := range p.Services[name].Volumes {
+			if v.Type != types.VolumeTypeBind || !isMountedSecretsFile(v.Source) {
+				continue
+			}
+			out = append(out, fileRef{
+				where: fmt.Sprintf("services.%s.volumes[%d]", name, i),
+				path:  v.Source,
+				// Compose creates a missing bind source: not reported.
+				optional: true,
+				set: func(p *types.Project, path string) {
+					// p is a deep copy: its Volumes slice is its own.
+					p.Services[name].Volumes[i].Source = path
 				},
 			})
 		}
@@ -150,6 +179,18 @@ func refs(p *types.Project) []fileRef {
 	return out
 }
 
+// isMountedSecretsFile reports whether the bind source src is a secrets
+// file: a file (not a directory) named *.secrets or with an example.
+func isMountedSecretsFile(src string) bool {
+	if src == "" || !filepath.IsAbs(src) {
+		return false
+	}
+	if st, err := os.Stat(src); err == nil && st.IsDir() {
+		return false
+	}
+	return IsSecretsFile(src)
+}
+
 // exists reports whether path exists. Errors other than "does not exist"
 // (e.g. permission denied on a parent directory) are returned.
 func exists(path string) (bool, error) {
@@ -165,14 +206,20 @@ func exists(path string) (bool, error) {
 }
 
 // Transform returns a copy of p where every env_file, top-level secrets:
-// file and configs: file P is replaced by P.example when P.example exists,
-// unless opts.RealSecrets is set. The changes (Transform "example-secrets",
-// Where e.g. "services.pad.env_file[0]", "secrets.db_password",
-// "configs.app", Old P, New P.example) are sorted by Where.
+// file and configs: file P, and every bind-mounted secrets file P (see
+// IsSecretsFile; directories excepted), is replaced by P.example when
+// P.example exists, unless opts.RealSecrets is set. The changes (Transform
+// "example-secrets", Where e.g. "services.pad.env_file[0]",
+// "services.pad.volumes[1]", "secrets.db_password", "configs.app", Old P,
+// New P.example) are sorted by Where.
 //
 // When neither P nor P.example exists (with RealSecrets: when P does not
-// exist), env files with `required: false` excepted, Transform returns a
-// *MissingError naming every such file.
+// exist), env files with `required: false` and bind mounts excepted,
+// Transform returns a *MissingError naming every such file. An example
+// that is P itself (a link to it) or resolves outside the project is an
+// *ExampleError; an env file that the environment resolution would read
+// and that is not a regular file of at most treefile.SmallFile bytes is an
+// exit-2 error naming it.
 // p is never modified.
 func Transform(p *types.Project, opts Options) (*types.Project, []transforms.Change, error) {
 	if p == nil {
@@ -185,6 +232,8 @@ func Transform(p *types.Project, opts Options) (*types.Project, []transforms.Cha
 	var (
 		swaps   []swap
 		missing = map[string]bool{}
+		bad     = &ExampleError{Dir: p.WorkingDir}
+		checked = map[string]bool{}
 	)
 	for _, r := range refs(p) {
 		example := r.path + ExampleSuffix
@@ -193,6 +242,17 @@ func Transform(p *types.Project, opts Options) (*types.Project, []transforms.Cha
 			return nil, nil, fmt.Errorf("%s: %w", r.where, err)
 		}
 		if hasExample && !opts.RealSecrets {
+			if !checked[example] {
+				checked[example] = true
+				if err := bad.check(example, r.path); err != nil {
+					return nil, nil, fmt.Errorf("%s: %w", r.where, err)
+				}
+				if r.envFile {
+					if err := checkReadable(example); err != nil {
+						return nil, nil, err
+					}
+				}
+			}
 			swaps = append(swaps, swap{r, example})
 			continue
 		}
@@ -204,6 +264,15 @@ func Transform(p *types.Project, opts Options) (*types.Project, []transforms.Cha
 		if !hasFile && !r.optional {
 			missing[r.path] = true
 		}
+		if hasFile && r.envFile && !checked[r.path] {
+			checked[r.path] = true
+			if err := checkReadable(r.path); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if len(bad.Problems) > 0 {
+		return nil, nil, bad
 	}
 	if len(missing) > 0 {
 		files := make([]string, 0, len(missing))
@@ -256,18 +325,209 @@ func RealSecretsFiles(p *types.Project, opts Options) []string {
 			continue
 		}
 		seen[r.path] = true
-		hasExample, _ := exists(r.path + ExampleSuffix)
-		if hasExample && !opts.RealSecrets {
-			continue // Transform reads the example instead
+		if readsReal(r.path, opts) {
+			out = append(out, r.path)
 		}
-		if !hasExample && !strings.HasSuffix(filepath.Base(r.path), SecretsSuffix) {
-			continue // not a secrets file
-		}
-		if ok, _ := exists(r.path); !ok {
-			continue // nothing read, nothing to mask
-		}
-		out = append(out, r.path)
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Mounted returns the examples that Transform bind-mounted instead of a
+// secrets file, as in the model, from its changes: configfiles delivers
+// them through the API (configfiles.Options.Copy) rather than as a bind
+// mount of the working tree.
+func Mounted(changes []transforms.Change) map[string]bool {
+	out := map[string]bool{}
+	for _, c := range changes {
+		if c.Transform == Name && strings.Contains(c.Where, ".volumes[") {
+			out[c.New] = true
+		}
+	}
+	return out
+}
+
+// ExampleError reports the examples that cannot stand in for their real
+// file: the real file itself under another name (a symbolic or hard link
+// to it), or a file outside the project.
+type ExampleError struct {
+	// Problems are "EXAMPLE: what is wrong and what to do", one per
+	// example, in the order found.
+	Problems []string
+	// Dir is the project directory, for the names of the files.
+	Dir string
+}
+
+// Error names every example refused and what to do.
+func (e *ExampleError) Error() string {
+	if len(e.Problems) == 1 {
+		return "example secrets file refused: " + e.Problems[0]
+	}
+	return fmt.Sprintf("%d example secrets files refused:\n  %s", len(e.Problems), strings.Join(e.Problems, "\n  "))
+}
+
+// check records in e a problem with example, which stands in for real;
+// the error returned is one of the file system (permission...).
+func (e *ExampleError) check(example, real string) error {
+	if msg, err := ExampleProblem(example, real, e.Dir); err != nil {
+		return err
+	} else if msg != "" {
+		e.Problems = append(e.Problems, msg)
+	}
+	return nil
+}
+
+// ExampleProblem returns, when example cannot stand in for the real file
+// real, why and what to do (naming the files as seen from the project
+// directory dir): example is real itself (a symbolic or hard link to it,
+// os.SameFile), or example is inside dir but resolves outside it. It
+// returns "" when example can be used. dir "" skips the second check.
+func ExampleProblem(example, real, dir string) (string, error) {
+	show := func(p string) string { return transforms.DisplayPath(dir, p) }
+	est, err := os.Stat(example)
+	if err != nil {
+		return "", err
+	}
+	if rst, err := os.Stat(real); err == nil && os.SameFile(est, rst) {
+		return fmt.Sprintf("%s is the real file %s itself (a symbolic or hard link to it): a test would run on its values. Replace %s by a regular file holding test values, or run with --real-secrets to use the real file on purpose",
+			show(example), show(real), show(example)), nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	if dir == "" || !inside(dir, example) {
+		return "", nil
+	}
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", err
+	}
+	resolved, err := filepath.EvalSymlinks(example)
+	if err != nil {
+		return "", err
+	}
+	if !inside(root, resolved) {
+		return fmt.Sprintf("%s resolves to %s, outside the project: picatest uses only test values kept in the project. Replace %s by a regular file holding test values",
+			show(example), resolved, show(example)), nil
+	}
+	return "", nil
+}
+
+// inside reports whether path is dir or under it, lexically.
+func inside(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && !filepath.IsAbs(rel) && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// checkReadable refuses an env file that the loader would read unbounded:
+// anything but a regular file of at most treefile.SmallFile bytes.
+func checkReadable(path string) error {
+	f, _, err := treefile.Open(path, treefile.SmallFile)
+	if exitcode.Of(err) == exitcode.Invalid {
+		return err
+	}
+	if err != nil {
+		return nil // missing or unreadable: reported by the resolution
+	}
+	return f.Close()
+}
+
+// EnvFiles applies the rule of Transform to Compose's project-level env
+// files (--env-file, COMPOSE_ENV_FILES, read for the interpolation of the
+// Compose file before there is a project): a file P becomes P.example when
+// P.example exists, unless opts.RealSecrets. files are as given, relative
+// to the current directory; the returned list keeps their form. The
+// changes have Where "--env-file[i]", and Old and New absolute.
+//
+// It runs before the load, so it refuses (*ExampleError) an example that
+// is P itself (a link to it), whose values the load would read; that the
+// example is inside the project is checked once the project directory is
+// known (CheckEnvFiles). Every env file the load will read must be a
+// regular file of at most treefile.SmallFile bytes (exit 2 naming it).
+// A missing file is left to the loader, which names it.
+func EnvFiles(files []string, opts Options) ([]string, []transforms.Change, error) {
+	if len(files) == 0 {
+		return files, nil, nil
+	}
+	out := make([]string, len(files))
+	var changes []transforms.Change
+	bad := &ExampleError{}
+	for i, f := range files {
+		out[i] = f
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		read := abs
+		if ok, _ := exists(abs + ExampleSuffix); ok && !opts.RealSecrets {
+			if err := bad.check(abs+ExampleSuffix, abs); err != nil {
+				return nil, nil, fmt.Errorf("--env-file %s: %w", f, err)
+			}
+			out[i] = f + ExampleSuffix
+			read = abs + ExampleSuffix
+			changes = append(changes, transforms.Change{
+				Transform: Name, Where: fmt.Sprintf("--env-file[%d]", i), Old: abs, New: read,
+			})
+		}
+		if err := checkReadable(read); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(bad.Problems) > 0 {
+		return nil, nil, bad
+	}
+	return out, changes, nil
+}
+
+// CheckEnvFiles refuses (*ExampleError) the examples that EnvFiles swapped
+// in (its changes) that resolve outside the project directory dir, once
+// the load knows it.
+func CheckEnvFiles(changes []transforms.Change, dir string) error {
+	bad := &ExampleError{Dir: dir}
+	for _, c := range changes {
+		if c.Transform != Name || !strings.HasPrefix(c.Where, "--env-file[") {
+			continue
+		}
+		if err := bad.check(c.New, c.Old); err != nil {
+			return fmt.Errorf("--env-file %s: %w", c.Old, err)
+		}
+	}
+	if len(bad.Problems) > 0 {
+		return bad
+	}
+	return nil
+}
+
+// RealEnvFiles lists the project-level env files (as given to EnvFiles)
+// that are secrets files read directly once EnvFiles ran with opts: the
+// files whose values must be masked. With RealSecrets=false it is the
+// existing ".secrets" files without an example; with RealSecrets=true,
+// every existing secrets file. Paths are absolute, in the order given.
+func RealEnvFiles(files []string, opts Options) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range files {
+		abs, err := filepath.Abs(f)
+		if err != nil || seen[abs] {
+			continue
+		}
+		seen[abs] = true
+		if readsReal(abs, opts) {
+			out = append(out, abs)
+		}
+	}
+	return out
+}
+
+// readsReal reports whether the secrets file path is read as it is (not
+// replaced by its example) under opts, and exists.
+func readsReal(path string, opts Options) bool {
+	hasExample, _ := exists(path + ExampleSuffix)
+	if hasExample && !opts.RealSecrets {
+		return false // its example is read instead
+	}
+	if !hasExample && !strings.HasSuffix(filepath.Base(path), SecretsSuffix) {
+		return false // not a secrets file
+	}
+	ok, _ := exists(path)
+	return ok
 }

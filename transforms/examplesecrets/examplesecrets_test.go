@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -12,6 +13,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/picasoft/docker-picatest/internal/composetest"
+	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/transforms"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
 )
@@ -174,6 +176,77 @@ secrets:
 `,
 			files: map[string]string{"conf/app.ini": "prod", "conf/app.ini.example": "test"},
 			want:  []transforms.Change{change("configs.app", "./conf/app.ini", "./conf/app.ini.example")},
+		},
+		{
+			name: "bind-mounted secrets file swapped, other bind mounts untouched",
+			compose: `
+services:
+  app:
+    image: pad:1
+    volumes:
+      - ./secrets/app.secrets:/run/app.env:ro
+      - ./conf/app.ini:/etc/app.ini
+      - ./secrets:/run/secrets
+      - ./secrets/token.secrets:/run/token
+`,
+			files: map[string]string{
+				"secrets/app.secrets":         "CANARY=real-value\n",
+				"secrets/app.secrets.example": "CANARY=example-value\n",
+				"secrets/token.secrets":       "real, no example",
+				"conf/app.ini":                "not a secret",
+			},
+			want: []transforms.Change{change("services.app.volumes[0]", "./secrets/app.secrets", "./secrets/app.secrets.example")},
+			wantYAML: `name: test
+services:
+  app:
+    image: pad:1
+    networks:
+      default: null
+    volumes:
+      - type: bind
+        source: ./secrets/app.secrets.example
+        target: /run/app.env
+        read_only: true
+        bind: {}
+      - type: bind
+        source: ./conf/app.ini
+        target: /etc/app.ini
+        bind: {}
+      - type: bind
+        source: ./secrets
+        target: /run/secrets
+        bind: {}
+      - type: bind
+        source: ./secrets/token.secrets
+        target: /run/token
+        bind: {}
+networks:
+  default:
+    name: test_default
+`,
+		},
+		{
+			name: "bind-mounted file with an example is a secrets file whatever its name",
+			compose: `
+services:
+  app:
+    image: pad:1
+    volumes: ["./conf/app.ini:/etc/app.ini"]
+`,
+			files: map[string]string{"conf/app.ini": "prod", "conf/app.ini.example": "test"},
+			want:  []transforms.Change{change("services.app.volumes[0]", "./conf/app.ini", "./conf/app.ini.example")},
+		},
+		{
+			name: "RealSecrets keeps a bind-mounted secrets file",
+			compose: `
+services:
+  app:
+    image: pad:1
+    volumes: ["./secrets/app.secrets:/run/app.env"]
+`,
+			files: map[string]string{"secrets/app.secrets": "A=prod\n", "secrets/app.secrets.example": "A=test\n"},
+			opts:  examplesecrets.Options{RealSecrets: true},
+			want:  nil,
 		},
 		{
 			name: "RealSecrets keeps P",
@@ -402,6 +475,7 @@ services:
     env_file: db.secrets
     secrets: [pw, key]
     configs: [app]
+    volumes: ["./mounted.secrets:/run/mounted"]
 secrets:
   pw:
     file: pw.txt
@@ -420,6 +494,7 @@ configs:
 		"pw.txt.example":     "test",
 		"key.secrets":        "real", // .secrets without example
 		"app.ini":            "not a secret",
+		"mounted.secrets":    "BIND=real", // bind-mounted, no example
 	}
 	tests := []struct {
 		name      string
@@ -427,17 +502,17 @@ configs:
 		transform bool
 		want      []string
 	}{
-		{name: "before Transform", want: []string{"key.secrets", "pad.secrets"}},
-		{name: "after Transform", transform: true, want: []string{"key.secrets", "pad.secrets"}},
+		{name: "before Transform", want: []string{"key.secrets", "mounted.secrets", "pad.secrets"}},
+		{name: "after Transform", transform: true, want: []string{"key.secrets", "mounted.secrets", "pad.secrets"}},
 		{
 			name: "RealSecrets before Transform",
 			opts: examplesecrets.Options{RealSecrets: true},
-			want: []string{"db.secrets", "key.secrets", "pad.secrets", "pw.txt"},
+			want: []string{"db.secrets", "key.secrets", "mounted.secrets", "pad.secrets", "pw.txt"},
 		},
 		{
 			name: "RealSecrets after Transform", transform: true,
 			opts: examplesecrets.Options{RealSecrets: true},
-			want: []string{"db.secrets", "key.secrets", "pad.secrets", "pw.txt"},
+			want: []string{"db.secrets", "key.secrets", "mounted.secrets", "pad.secrets", "pw.txt"},
 		},
 	}
 	for _, tc := range tests {
@@ -499,4 +574,182 @@ secrets:
 	assert.Error(t, err, "2 missing files, neither they nor their .example exist:\n"+
 		"  "+abs+": create "+abs+".example with test values (or "+abs+" itself)\n"+
 		"  secrets/db.secrets: create secrets/db.secrets.example with test values (or secrets/db.secrets itself)")
+}
+
+// An example that is the real file under another name (a symbolic or hard
+// link to it), or that leaves the project, is refused whichever way the
+// file is used, naming it and what to do: swapping it in would run the
+// test on the real values. With RealSecrets the example is not used.
+func TestTransformRefusesExampleThatIsNotAnExample(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "elsewhere")
+	assert.NilError(t, os.WriteFile(outside, []byte("CANARY=outside\n"), 0o600))
+	links := map[string]func(dir, real, example string) error{
+		"symbolic link": func(dir, real, example string) error {
+			return os.Symlink(filepath.Base(real), example)
+		},
+		"hard link": func(dir, real, example string) error { return os.Link(real, example) },
+		"symbolic link leaving the project": func(dir, real, example string) error {
+			return os.Symlink(outside, example)
+		},
+	}
+	uses := map[string]string{
+		"env_file": `
+services:
+  app:
+    image: pad:1
+    env_file: secrets/app.secrets
+`,
+		"bind mount": `
+services:
+  app:
+    image: pad:1
+    volumes: ["./secrets/app.secrets:/run/app.env"]
+`,
+		"secrets": `
+services:
+  app:
+    image: pad:1
+    secrets: [app]
+secrets:
+  app:
+    file: secrets/app.secrets
+`,
+	}
+	for lname, link := range links {
+		for uname, compose := range uses {
+			t.Run(lname+" as "+uname, func(t *testing.T) {
+				p := composetest.Load(t, compose, map[string]string{"secrets/app.secrets": "CANARY=real-value\n"})
+				real := filepath.Join(p.WorkingDir, "secrets", "app.secrets")
+				assert.NilError(t, link(p.WorkingDir, real, real+".example"))
+
+				_, _, err := examplesecrets.Transform(p, examplesecrets.Options{})
+				var bad *examplesecrets.ExampleError
+				assert.Assert(t, errors.As(err, &bad), "got %v", err)
+				assert.Check(t, is.ErrorContains(err, "secrets/app.secrets.example "))
+				assert.Check(t, is.ErrorContains(err, "Replace secrets/app.secrets.example by a regular file holding test values"))
+
+				_, changes, err := examplesecrets.Transform(p, examplesecrets.Options{RealSecrets: true})
+				assert.NilError(t, err)
+				assert.Check(t, is.Len(changes, 0))
+			})
+		}
+	}
+}
+
+// A symbolic link inside the project to another file of the project is a
+// fine example.
+func TestTransformAcceptsLinkedExampleInsideProject(t *testing.T) {
+	p := composetest.Load(t, `
+services:
+  app:
+    image: pad:1
+    env_file: secrets/app.secrets
+`, map[string]string{"secrets/app.secrets": "A=real\n", "examples/app.env": "A=test\n"})
+	assert.NilError(t, os.Symlink("../examples/app.env", filepath.Join(p.WorkingDir, "secrets", "app.secrets.example")))
+	_, changes, err := examplesecrets.Transform(p, examplesecrets.Options{})
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(changes, 1))
+}
+
+// The env files that the environment resolution reads (Compose reads them
+// whole) must be regular files of bounded size: a fifo or a link to
+// /dev/zero is exit 2 naming it, never a read that blocks or fills memory.
+func TestTransformRefusesEnvFileNotRegular(t *testing.T) {
+	for name, create := range map[string]func(path string) error{
+		"fifo":         func(path string) error { return syscall.Mkfifo(path, 0o644) },
+		"/dev/zero":    func(path string) error { return os.Symlink("/dev/zero", path) },
+		"huge (2 MiB)": func(path string) error { return os.WriteFile(path, make([]byte, 2<<20), 0o644) },
+	} {
+		for _, file := range []string{"app.env", "app.secrets.example"} {
+			t.Run(name+" as "+file, func(t *testing.T) {
+				p := composetest.Load(t, `
+services:
+  app:
+    image: pad:1
+    env_file: [app.env, app.secrets]
+`, map[string]string{"app.env": "A=1\n", "app.secrets.example": "B=2\n"})
+				path := filepath.Join(p.WorkingDir, file)
+				assert.NilError(t, os.Remove(path))
+				assert.NilError(t, create(path))
+				_, _, err := examplesecrets.Transform(p, examplesecrets.Options{})
+				assert.Check(t, is.ErrorContains(err, path))
+				assert.Check(t, is.Equal(exitcode.Of(err), exitcode.Invalid))
+			})
+		}
+	}
+}
+
+func TestMounted(t *testing.T) {
+	p := composetest.Load(t, `
+services:
+  app:
+    image: pad:1
+    env_file: db.secrets
+    volumes: ["./app.secrets:/run/app.env"]
+`, map[string]string{"db.secrets.example": "A=1\n", "app.secrets.example": "B=2\n"})
+	_, changes, err := examplesecrets.Transform(p, examplesecrets.Options{})
+	assert.NilError(t, err)
+	assert.DeepEqual(t, examplesecrets.Mounted(changes), map[string]bool{filepath.Join(p.WorkingDir, "app.secrets.example"): true})
+}
+
+// Compose's project-level env files (--env-file) follow the rule of
+// Transform: the example is read for the interpolation, unless
+// RealSecrets; the real file read is listed for masking.
+func TestEnvFiles(t *testing.T) {
+	dir := composetest.Dir(t, map[string]string{
+		"app.secrets":         "TAG=real-value\n",
+		"app.secrets.example": "TAG=example-value\n",
+		"plain.env":           "A=1\n",
+		"nox.secrets":         "B=real\n",
+	})
+	t.Chdir(dir)
+	abs := func(f string) string { return filepath.Join(dir, f) }
+	given := []string{"plain.env", "app.secrets", "nox.secrets"}
+
+	got, changes, err := examplesecrets.EnvFiles(given, examplesecrets.Options{})
+	assert.NilError(t, err)
+	assert.DeepEqual(t, got, []string{"plain.env", "app.secrets.example", "nox.secrets"})
+	assert.DeepEqual(t, changes, []transforms.Change{{
+		Transform: "example-secrets", Where: "--env-file[1]", Old: abs("app.secrets"), New: abs("app.secrets.example"),
+	}})
+	assert.DeepEqual(t, given, []string{"plain.env", "app.secrets", "nox.secrets"}) // input kept
+	assert.DeepEqual(t, examplesecrets.RealEnvFiles(given, examplesecrets.Options{}), []string{abs("nox.secrets")})
+	assert.NilError(t, examplesecrets.CheckEnvFiles(changes, dir))
+
+	real := examplesecrets.Options{RealSecrets: true}
+	got, changes, err = examplesecrets.EnvFiles(given, real)
+	assert.NilError(t, err)
+	assert.DeepEqual(t, got, given)
+	assert.Check(t, is.Len(changes, 0))
+	assert.DeepEqual(t, examplesecrets.RealEnvFiles(given, real), []string{abs("app.secrets"), abs("nox.secrets")})
+}
+
+func TestEnvFilesRefusesLinkedExample(t *testing.T) {
+	dir := composetest.Dir(t, map[string]string{"app.secrets": "TAG=real-value\n"})
+	t.Chdir(dir)
+	assert.NilError(t, os.Symlink("app.secrets", "app.secrets.example"))
+	_, _, err := examplesecrets.EnvFiles([]string{"app.secrets"}, examplesecrets.Options{})
+	var bad *examplesecrets.ExampleError
+	assert.Assert(t, errors.As(err, &bad), "got %v", err)
+	assert.Check(t, is.ErrorContains(err, "app.secrets.example is the real file"))
+
+	// Outside the project: known after the load.
+	outside := filepath.Join(t.TempDir(), "other.env")
+	assert.NilError(t, os.WriteFile(outside, []byte("TAG=x\n"), 0o600))
+	assert.NilError(t, os.WriteFile("b.secrets", []byte("TAG=real\n"), 0o600))
+	assert.NilError(t, os.Symlink(outside, "b.secrets.example"))
+	_, changes, err := examplesecrets.EnvFiles([]string{"b.secrets"}, examplesecrets.Options{})
+	assert.NilError(t, err)
+	err = examplesecrets.CheckEnvFiles(changes, dir)
+	assert.Assert(t, errors.As(err, &bad), "got %v", err)
+	assert.Check(t, is.ErrorContains(err, "b.secrets.example resolves to "+outside+", outside the project"))
+}
+
+func TestEnvFilesNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	assert.NilError(t, syscall.Mkfifo("fifo.env", 0o644))
+	_, _, err := examplesecrets.EnvFiles([]string{"fifo.env"}, examplesecrets.Options{})
+	assert.Check(t, is.ErrorContains(err, filepath.Join(dir, "fifo.env")+" is a named pipe"))
+	assert.Check(t, is.Equal(exitcode.Of(err), exitcode.Invalid))
 }
