@@ -165,7 +165,7 @@ func Load(ctx context.Context, l Loader, o Options, lo LoadOptions) (*Project, e
 		return nil, err
 	}
 	tp := &Project{Settings: s}
-	if tp.Before, err = tp.withExampleSecrets(loaded, o.RealSecrets, lo.ContainerOutput, lo.Masks); err != nil {
+	if tp.Before, err = tp.withExampleSecrets(loaded, o.RealSecrets, lo.ContainerOutput, lo.Masks, hostRewriters(rw, ir)...); err != nil {
 		return nil, err
 	}
 	pl := pipeline{tp: tp, rw: rw, hosts: rw, files: lo.Files, homeMade: registry.HomeMade(s.Registry)}
@@ -199,11 +199,22 @@ func Load(ctx context.Context, l Loader, o Options, lo LoadOptions) (*Project, e
 	return tp, nil
 }
 
+// hostRewriters are the host rules a value goes through on its way to the
+// model and the containers: the test-URL rule, then, with an instance, the
+// instance's (see Load). The Masker masks a secret in each form.
+func hostRewriters(rw *testurls.Rewriter, ir *instance.Rewriter) []mask.Rewriter {
+	out := []mask.Rewriter{rw}
+	if ir != nil {
+		out = append(out, transforms.Chain{rw, ir})
+	}
+	return out
+}
+
 // withExampleSecrets swaps the example secrets in (recording the changes),
-// builds the Masker from the real secrets files, then resolves the
-// services' environment: a real secrets file missing on the test machine
-// does not stop the load.
-func (tp *Project) withExampleSecrets(loaded *types.Project, realSecrets, containerOutput bool, masks *mask.Slot) (*types.Project, error) {
+// builds the Masker from the real secrets files (their values also as
+// rewriters rewrite them), then resolves the services' environment: a
+// real secrets file missing on the test machine does not stop the load.
+func (tp *Project) withExampleSecrets(loaded *types.Project, realSecrets, containerOutput bool, masks *mask.Slot, rewriters ...mask.Rewriter) (*types.Project, error) {
 	opts := examplesecrets.Options{RealSecrets: realSecrets}
 	p, changes, err := examplesecrets.Transform(loaded, opts)
 	if err != nil {
@@ -221,6 +232,7 @@ func (tp *Project) withExampleSecrets(loaded *types.Project, realSecrets, contai
 	if tp.Masker, err = mask.New(examplesecrets.RealSecretsFiles(p, opts), replaced...); err != nil {
 		return nil, err
 	}
+	tp.Masker = tp.Masker.WithRewriters(rewriters...)
 	if masks != nil {
 		masks.Set(tp.Masker)
 	}
@@ -399,6 +411,11 @@ func LoadLogs(ctx context.Context, d Deployments, o Options) (*types.Project, se
 	m, err := mask.New(nil, examplesecrets.RealSecretsFiles(loaded, examplesecrets.Options{RealSecrets: true})...)
 	if err != nil {
 		return p, s, nil, nil
+	}
+	// The containers got the secrets rewritten as up rewrote them.
+	if rw, err := testurls.New(s.ProdDomain, s.TestDomain, s.NeverRewritten()...); err == nil {
+		ir, _ := o.instanceRewriter(loaded.WorkingDir, s)
+		m = m.WithRewriters(hostRewriters(rw, ir)...)
 	}
 	return p, s, m, nil
 }
