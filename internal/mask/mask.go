@@ -214,7 +214,11 @@ func (m *Masker) build() {
 		if !FreeTextSafe(v) || !FreeTextSafe(unquoted) {
 			if id := e.file + "\x00" + e.key; e.key != "" && !warned[id] {
 				warned[id] = true
-				m.warnings = append(m.warnings, fmt.Sprintf("the value of %s in %s is too short or too common to mask in free text (logs, errors, text reports): it is masked in the model only; use a longer value", e.key, e.file))
+				why := "too common"
+				if len(unquoted) < MinFreeTextLen {
+					why = "too short"
+				}
+				m.warnings = append(m.warnings, fmt.Sprintf("the value of %s in %s is %s to mask in free text (logs, errors, text reports): it is masked in the model only; use a longer value if the service may print it", e.key, e.file, why))
 			}
 			continue
 		}
@@ -373,11 +377,12 @@ func (s *Slot) Write(w io.Writer, v string) error {
 }
 
 // WriteJSON writes the JSON document doc to w, its string scalars masked
-// with the installed Masker (see Masker.JSON).
+// with the installed Masker (see Masker.JSON); masked as free text should
+// doc not be JSON after all.
 func (s *Slot) WriteJSON(w io.Writer, doc string) error {
 	out, err := s.Get().JSON([]byte(doc))
 	if err != nil {
-		return err
+		return s.Write(w, doc)
 	}
 	_, err = w.Write(out)
 	return err
