@@ -13,6 +13,7 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
+	"github.com/picasoft/docker-picatest/internal/composetest"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/transforms/testurls"
 )
@@ -324,4 +325,50 @@ func TestMaskerYAMLDocument(t *testing.T) {
 	out, err = nothing.YAML([]byte("a: b\n"))
 	assert.NilError(t, err)
 	assert.Check(t, is.Equal(string(out), "a: b\n"))
+}
+
+// Masking a Compose model touches the masked values only: the rest of the
+// document is byte for byte what compose-go prints (styles, long lines,
+// block scalars, empty values).
+func TestMaskerModelUntouchedElsewhere(t *testing.T) {
+	p := composetest.Load(t, `services:
+  web:
+    image: nginx:1.25
+    command: ["sh", "-c", "echo 'a long line that goes on and on and on and on and on and on and on and on and on and on and on' && exit 0"]
+    environment:
+      TOKEN: tok-41c9e7d0-long
+      A: "cost: $$5"
+      B: "yes"
+      C: "with\nnewline"
+      D: "  leading spaces"
+      E: "#hash"
+      F: ""
+      G:
+    labels:
+      traefik.http.routers.web.rule: Host(`+"`web.picasoft.net`"+`)
+configs:
+  big:
+    content: |
+`+strings.Repeat("      line with $$ and https://web.picasoft.net/\n", 20), nil)
+	m, err := New([]string{writeSecrets(t, "TOKEN=tok-41c9e7d0-long\n")})
+	assert.NilError(t, err)
+	for _, format := range []string{"yaml", "json"} {
+		var doc []byte
+		var masked []byte
+		if format == "yaml" {
+			doc, err = p.MarshalYAML()
+			assert.NilError(t, err)
+			masked, err = m.YAML(doc)
+		} else {
+			doc, err = p.MarshalJSON()
+			assert.NilError(t, err)
+			masked, err = m.JSON(doc)
+		}
+		assert.NilError(t, err)
+		want := strings.Replace(string(doc), "tok-41c9e7d0-long", "'********'", 1)
+		if format == "json" {
+			want = strings.Replace(string(doc), "tok-41c9e7d0-long", "********", 1)
+		}
+		assert.Check(t, is.Equal(string(masked), want), format)
+	}
 }
