@@ -206,9 +206,9 @@ func (m *Masker) build() {
 			if m.whole[e.key] == nil {
 				m.whole[e.key] = map[string]bool{}
 			}
+			m.whole[e.key][e.value] = true
 			for _, f := range forms {
 				m.whole[e.key][f] = true
-				m.whole[e.key][e.value] = true
 			}
 		}
 		if !FreeTextSafe(v) || !FreeTextSafe(unquoted) {
