@@ -19,6 +19,8 @@ import (
 	"github.com/picasoft/docker-picatest/internal/composetest"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/mask"
+	"github.com/picasoft/docker-picatest/transforms"
+	"github.com/picasoft/docker-picatest/transforms/testurls"
 )
 
 func writeSecrets(t *testing.T, content string) string {
@@ -184,4 +186,33 @@ func TestJUnitOfAnUpStoppedEarlyIsMasked(t *testing.T) {
 	assert.Check(t, is.Contains(string(xml), "unterminated"), string(xml))
 	assert.Check(t, is.Contains(string(xml), mask.Masked))
 	assert.Check(t, !strings.Contains(string(xml), "canary-91c3d7e2"), string(xml))
+}
+
+// The JSON report of up lists the rewrite of a secret that holds a
+// production host: both forms are masked, the report stays valid JSON of
+// the same types (a short secret equal to a number is left alone).
+func TestUpJSONReportMasksRewrittenSecrets(t *testing.T) {
+	rw, err := testurls.New("picasoft.net", "test.picasoft.net")
+	assert.NilError(t, err)
+	m, err := mask.New([]string{writeSecrets(t, "WEBHOOK=https://team.picasoft.net/hooks/tok-0c8e5a71\nRESTARTS=2\n")})
+	assert.NilError(t, err)
+	root := &rootOptions{}
+	root.masks.Set(m.WithRewriters(rw))
+	rep := &upReport{Project: "p", Result: "ok", Services: []serviceReport{{Service: "web", State: "running", Restarts: 2}},
+		Rewrites: []transforms.Change{{Transform: "test-urls", Where: "services.web.environment.WEBHOOK",
+			Old: "https://team.picasoft.net/hooks/tok-0c8e5a71", New: "https://team.test.picasoft.net/hooks/tok-0c8e5a71"}}}
+	out, err := rep.render("json")
+	assert.NilError(t, err)
+	var b strings.Builder
+	assert.NilError(t, root.masks.WriteJSON(&b, out))
+	assert.Check(t, !strings.Contains(b.String(), "tok-0c8e5a71"), b.String())
+	var got struct {
+		Services []struct{ Restarts int }
+		Rewrites []transforms.Change
+	}
+	assert.NilError(t, json.Unmarshal([]byte(b.String()), &got), b.String())
+	assert.Check(t, is.Equal(got.Services[0].Restarts, 2))
+	assert.Check(t, is.Equal(got.Rewrites[0].Old, mask.Masked))
+	assert.Check(t, is.Equal(got.Rewrites[0].New, mask.Masked))
+	assert.Check(t, is.Equal(got.Rewrites[0].Where, "services.web.environment.WEBHOOK"))
 }
