@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v4"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 	"gotest.tools/v3/poll"
@@ -232,20 +233,41 @@ func TestCycles(t *testing.T) {
 }
 
 // TestSecretsCanary: no value read from a real secrets file ever appears
-// in any output of the plugin (issue 6, item 5; SPEC §4): a random canary
-// in secrets/app.secrets, and every command that prints, on success and on
-// error.
+// in any output of the plugin (issue 6, item 5; issue 27; SPEC §4): random
+// canaries in secrets/app.secrets, and every command that prints, on
+// success and on error. Besides the plain canary, the file holds a value
+// with quotes and a backslash (JSON-escaped in JSON outputs), a value that
+// contains the canary, one that holds a production host (rewritten to the
+// test host before it reaches the model and the container) and a value too
+// short to mask in free text (masked in the model, named in a warning).
 func TestSecretsCanary(t *testing.T) {
 	p := newProject(t)
 	p.cleanupImages("picatest-e2e/canary-web:1")
 	canary := "picatest-canary-" + sharedRandom(t)
+	// Each its own random part: a leak of one is not hidden by the mask of
+	// another.
+	escaped, nested, webhook := "picatest-canary-"+sharedRandom(t), "picatest-canary-"+sharedRandom(t), "picatest-canary-"+sharedRandom(t)
+	const short = "qZj"
 	real := filepath.Join(p.Dir, "secrets", "app.secrets")
 	// The app prints LOG_LINES at start: one of them holds the canary and
 	// looks like an error, as an app that logs its configuration would.
 	realContent := "CANARY_VALUE=" + canary + "\n" +
-		"LOG_LINES='app: starting\\nerror: login refused for password " + canary + "\\napp: ready'\n"
+		"LOG_LINES='app: starting\\nerror: login refused for password " + canary + "\\napp: ready'\n" +
+		"ESCAPED_VALUE='say \"" + escaped + "\" \\o/'\n" +
+		"NESTED_VALUE=outer/" + canary + "/" + nested + "\n" +
+		"WEBHOOK=https://hooks.picasoft.net/x/" + webhook + "\n" +
+		"SHORT_VALUE=" + short + "\n"
 	assert.NilError(t, os.WriteFile(real, []byte(realContent), 0o600))
 	before := p.snapshot()
+	// Every random part that must never show; a step that writes another
+	// real secrets file adds its own.
+	secrets := []string{canary, escaped, nested, webhook}
+	assertNoSecret := func(t *testing.T, out string, context any) {
+		t.Helper()
+		for _, c := range secrets {
+			sharedAssertNoCanary(t, out, c, context)
+		}
+	}
 
 	up := []string{"up", "--yes", "--stable", "0s", "--progress", "plain"}
 	// The CANARY_VALUE the web container gets from the steps that start
@@ -262,8 +284,14 @@ func TestSecretsCanary(t *testing.T) {
 		{"config --diff", nil, []string{"config", "--diff"}, 0, "secrets/app.secrets.example instead of secrets/app.secrets"},
 		{"config --format json", nil, []string{"config", "--format", "json"}, 0, `"CANARY_VALUE": "example-canary-value"`},
 		{"config --real-secrets", nil, []string{"config", "--real-secrets"}, 0, "CANARY_VALUE: '********'"},
+		{"config --real-secrets, short", nil, []string{"config", "--real-secrets"}, 0, "SHORT_VALUE: '********'"},
+		{"config --real-secrets, short warned", nil, []string{"config", "--real-secrets"}, 0, "WARNING: the value of SHORT_VALUE in "},
 		{"config --real-secrets --diff", nil, []string{"config", "--real-secrets", "--diff"}, 0, "+++ picatest"},
+		{"config --real-secrets --diff, rewritten", nil, []string{"config", "--real-secrets", "--diff"}, 0, "environment.WEBHOOK: ******** -> ********"},
 		{"config --real-secrets --format json", nil, []string{"config", "--real-secrets", "--format", "json"}, 0, `"CANARY_VALUE": "********"`},
+		{"config --real-secrets --format json, short", nil, []string{"config", "--real-secrets", "--format", "json"}, 0, `"SHORT_VALUE": "********"`},
+		{"config --real-secrets --format json, escaped", nil, []string{"config", "--real-secrets", "--format", "json"}, 0, `"ESCAPED_VALUE": "********"`},
+		{"config --real-secrets --format json, rewritten", nil, []string{"config", "--real-secrets", "--format", "json"}, 0, `"WEBHOOK": "********"`},
 		{"up --dry-run --real-secrets", nil, []string{"up", "--dry-run", "--real-secrets"}, 0, "Plan for project"},
 		{"up", nil, up, 0, "OK: project " + p.Name},
 		{"up --real-secrets", nil, append(up, "--real-secrets"), 0, "OK: project " + p.Name},
@@ -288,9 +316,17 @@ func TestSecretsCanary(t *testing.T) {
 		t.Run(step.name, func(t *testing.T) {
 			r := p.dockerEnv(step.env, append([]string{"picatest"}, step.args...)...)
 			assert.Check(t, is.Equal(r.ExitCode, step.exit), r)
-			sharedAssertNoCanary(t, r.Stdout+r.Stderr, canary, r)
+			assertNoSecret(t, r.Stdout+r.Stderr, r)
 			if step.want != "" {
 				assert.Check(t, is.Contains(r.Stdout+r.Stderr, step.want), r)
+			}
+			if strings.Contains(strings.Join(step.args, " "), "--format json") && step.exit != 2 {
+				// Masked by structure: still one valid JSON document.
+				assert.Check(t, json.Valid([]byte(r.Stdout)), "not valid JSON:\n%s", r.Stdout)
+			}
+			if strings.HasPrefix(step.name, "config") && !strings.Contains(step.name, "json") && !strings.Contains(step.name, "diff") {
+				var model map[string]any
+				assert.Check(t, yaml.Unmarshal([]byte(r.Stdout), &model), "not valid YAML:\n%s", r.Stdout)
 			}
 			if want, ok := containerCanary[step.name]; ok {
 				// Read by the test's own docker inspect, never printed.
@@ -312,13 +348,13 @@ func TestSecretsCanary(t *testing.T) {
 		cmd.Dir = t.TempDir()
 		r := runCommand(t, cmd)
 		assert.Equal(t, r.ExitCode, 0, r)
-		sharedAssertNoCanary(t, r.Stdout+r.Stderr, canary, r)
+		assertNoSecret(t, r.Stdout+r.Stderr, r)
 		assert.Check(t, is.Contains(r.Stdout+r.Stderr, "error: login refused for password ********"))
 	})
 	t.Run("down", func(t *testing.T) {
 		r := p.picatest("down")
 		assert.Check(t, is.Equal(r.ExitCode, 0), r)
-		sharedAssertNoCanary(t, r.Stdout+r.Stderr, canary, r)
+		assertNoSecret(t, r.Stdout+r.Stderr, r)
 	})
 
 	t.Run("up --follow", func(t *testing.T) {
@@ -331,7 +367,7 @@ func TestSecretsCanary(t *testing.T) {
 		}, poll.WithTimeout(3*time.Minute))
 		assert.NilError(t, f.Process.Signal(syscall.SIGINT))
 		_ = f.Wait()
-		sharedAssertNoCanary(t, f.Output(), canary, f.Output())
+		assertNoSecret(t, f.Output(), f.Output())
 		assert.Check(t, is.Contains(f.Output(), "login refused for password ********"))
 	})
 
@@ -348,14 +384,14 @@ func TestSecretsCanary(t *testing.T) {
 		for _, args := range [][]string{{"config", "--real-secrets"}, append(up, "--real-secrets")} {
 			r := p.picatest(args...)
 			assert.Check(t, r.ExitCode != 0, r)
-			sharedAssertNoCanary(t, r.Stdout+r.Stderr, canary, r)
+			assertNoSecret(t, r.Stdout+r.Stderr, r)
 		}
 		r := p.picatest("config")
 		assert.Check(t, is.Equal(r.ExitCode, 0), "the example is used: the real file is not needed")
-		sharedAssertNoCanary(t, r.Stdout+r.Stderr, canary, r)
+		assertNoSecret(t, r.Stdout+r.Stderr, r)
 		r = p.picatest("down")
 		assert.Check(t, is.Equal(r.ExitCode, 0), r)
-		sharedAssertNoCanary(t, r.Stdout+r.Stderr, canary, r)
+		assertNoSecret(t, r.Stdout+r.Stderr, r)
 	})
 
 	// The real secrets file is ignored by git, as it must be: the tree is

@@ -95,7 +95,11 @@ func runChanged(ctx context.Context, dockerCli command.Cli, newBackend BackendFu
 				if jerr != nil {
 					return jerr
 				}
-				res.Report = json.RawMessage(m.String(js))
+				masked, jerr := m.JSON([]byte(js))
+				if jerr != nil {
+					return jerr
+				}
+				res.Report = json.RawMessage(masked)
 			}
 		case err != nil:
 			res.Result = resultName(res.ExitCode)

@@ -140,6 +140,12 @@ func TestUpSuite(t *testing.T) {
 		suites = append(suites, s)
 		assert.DeepEqual(t, caseSummary(s), []string{"up: error project pad is owned by alice"})
 	})
+	t.Run("stopped before the report, the error quoting a secret", func(t *testing.T) {
+		s := upSuite("pica-pad", nil, errors.New("line 2: unexpected hunter2secret\nfix app.secrets"), false, m)
+		suites = append(suites, s)
+		assert.DeepEqual(t, caseSummary(s), []string{"up: error line 2: unexpected ********"})
+		assert.Check(t, is.Equal(s.Cases[0].Error.Text, "line 2: unexpected ********\nfix app.secrets"))
+	})
 	// The suites of every case, written together, are valid JUnit.
 	path := filepath.Join(t.TempDir(), "report.xml")
 	assert.NilError(t, writeJUnit(path, "docker picatest up --changed", suites...))

@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/mask"
 	"github.com/picasoft/docker-picatest/transforms"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
@@ -88,6 +89,7 @@ func runConfig(ctx context.Context, dockerCli command.Cli, newBackend BackendFun
 		}
 		return nil
 	}
+	printModelWarnings(dockerCli.Err(), tp.Masker)
 	if opts.diff {
 		diff, err := renderDiff(tp)
 		if err != nil {
@@ -95,18 +97,27 @@ func runConfig(ctx context.Context, dockerCli command.Cli, newBackend BackendFun
 		}
 		return root.masks.Write(dockerCli.Out(), diff)
 	}
-	printable, err := tp.Masker.Project(tp.Project)
+	if opts.format == "yaml" && !tp.Masker.Masks() {
+		return streamYAML(dockerCli.Out(), tp.Project)
+	}
+	// Masked by structure (mask.Masker.YAML, JSON): the model stays valid
+	// YAML or JSON of the same types.
+	content, err := marshalModel(tp.Project, opts.format, tp.Masker)
 	if err != nil {
 		return err
 	}
-	if opts.format == "yaml" && !root.masks.Get().Masks() {
-		return streamYAML(dockerCli.Out(), printable)
+	_, err = dockerCli.Out().Write(content)
+	return err
+}
+
+// printModelWarnings names, on w, the values of the real secrets files
+// that m cannot mask in free text (too short or too common): the model
+// masks them, the logs and messages do not (config, logs; up puts them
+// in its report).
+func printModelWarnings(w io.Writer, m *mask.Masker) {
+	for _, warn := range m.Warnings() {
+		fmt.Fprintf(w, "WARNING: %s\n", warn)
 	}
-	content, err := marshalModel(printable, opts.format)
-	if err != nil {
-		return err
-	}
-	return root.masks.Write(dockerCli.Out(), string(content))
 }
 
 // streamYAML writes p to w as marshalModel prints it in YAML, without
@@ -136,9 +147,10 @@ func (d dollarEscaper) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// marshalModel prints a project as `docker compose config` does,
-// re-escaping the `$` that interpolation unescaped.
-func marshalModel(p *types.Project, format string) ([]byte, error) {
+// marshalModel prints a project as `docker compose config` does, the
+// values of real secrets files masked by m, re-escaping the `$` that
+// interpolation unescaped.
+func marshalModel(p *types.Project, format string, m *mask.Masker) ([]byte, error) {
 	var (
 		content []byte
 		err     error
@@ -151,6 +163,14 @@ func marshalModel(p *types.Project, format string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if format == "json" {
+		content, err = m.JSON(content)
+	} else {
+		content, err = m.YAML(content)
+	}
+	if err != nil {
+		return nil, err
+	}
 	return bytes.ReplaceAll(content, []byte{'$'}, []byte{'$', '$'}), nil
 }
 
@@ -159,11 +179,8 @@ func marshalModel(p *types.Project, format string) ([]byte, error) {
 func renderDiff(tp *testProject) (string, error) {
 	var models [2][]byte
 	for i, p := range []*types.Project{tp.Before, tp.Project} {
-		printable, err := tp.Masker.Project(p)
-		if err != nil {
-			return "", err
-		}
-		if models[i], err = marshalModel(printable, "yaml"); err != nil {
+		var err error
+		if models[i], err = marshalModel(p, "yaml", tp.Masker); err != nil {
 			return "", err
 		}
 	}

@@ -24,7 +24,7 @@ configs:
   big:
     content: |
 `+strings.Repeat("      line with $$ and https://web.picasoft.net/\n", 5000), nil)
-	want, err := marshalModel(p, "yaml")
+	want, err := marshalModel(p, "yaml", nil)
 	assert.NilError(t, err)
 	var got strings.Builder
 	assert.NilError(t, streamYAML(&got, p))

@@ -55,6 +55,7 @@ func runLogs(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 	if err != nil {
 		return err
 	}
+	printModelWarnings(dockerCli.Err(), root.masks.Get())
 	// The lines reach the terminal escaped (termsafe).
 	consumer := termsafe.Consumer(formatter.NewLogConsumer(ctx, dockerCli.Out(), dockerCli.Err(), dockerCli.Out().IsTerminal(), true, opts.timestamps))
 	return backend.Logs(ctx, p.Name, consumer, api.LogOptions{

@@ -135,7 +135,11 @@ func smokeProject(ctx context.Context, dockerCli command.Cli, newBackend Backend
 	}
 	// The log scan shows what the containers print: real secrets when the
 	// deployment was started with --real-secrets.
-	if err := root.masks.Write(dockerCli.Out(), strings.TrimPrefix(b.String(), "\n")); err != nil {
+	write := root.masks.Write
+	if opts.format == "json" {
+		write = root.masks.WriteJSON // valid JSON of the same types
+	}
+	if err := write(dockerCli.Out(), strings.TrimPrefix(b.String(), "\n")); err != nil {
 		return project, written, err
 	}
 	return project, written, checksError(res)

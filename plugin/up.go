@@ -256,6 +256,7 @@ func upProject(ctx context.Context, dockerCli command.Cli, newBackend BackendFun
 	if w := deploy.ClientPathsWarning(run.p, run.engine.DaemonHost()); w != "" {
 		warnings = append(warnings, w)
 	}
+	warnings = append(warnings, tp.Masker.Warnings()...)
 	report, werr, err := run.startAndWait(ctx, warnings)
 	if err != nil {
 		return project, err
@@ -538,7 +539,11 @@ func (r *upRun) report(ctx context.Context, report *upReport, werr *smoke.WaitEr
 		if err != nil {
 			return err
 		}
-		if err := r.root.masks.Write(r.dockerCli.Out(), out); err != nil {
+		write := r.root.masks.Write
+		if r.opts.format == "json" {
+			write = r.root.masks.WriteJSON // valid JSON of the same types
+		}
+		if err := write(r.dockerCli.Out(), out); err != nil {
 			return err
 		}
 	}

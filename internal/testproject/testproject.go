@@ -182,7 +182,7 @@ func Load(ctx context.Context, l Loader, o Options, lo LoadOptions) (*Project, e
 		return nil, err
 	}
 	tp := &Project{Settings: s, Changes: env.changes}
-	if tp.Before, err = tp.withExampleSecrets(loaded, o.RealSecrets, lo.ContainerOutput, lo.Masks, env); err != nil {
+	if tp.Before, err = tp.withExampleSecrets(loaded, o.RealSecrets, lo.ContainerOutput, lo.Masks, env, hostRewriters(rw, ir)...); err != nil {
 		return nil, err
 	}
 	pl := pipeline{tp: tp, rw: rw, hosts: rw, files: lo.Files, homeMade: registry.HomeMade(s.Registry)}
@@ -243,11 +243,22 @@ func (tp *Project) rewrittenTexts() []testurls.Text {
 	return texts
 }
 
+// hostRewriters are the host rules a value goes through on its way to the
+// model and the containers: the test-URL rule, then, with an instance, the
+// instance's (see Load). The Masker masks a secret in each form.
+func hostRewriters(rw *testurls.Rewriter, ir *instance.Rewriter) []mask.Rewriter {
+	out := []mask.Rewriter{rw}
+	if ir != nil {
+		out = append(out, transforms.Chain{rw, ir})
+	}
+	return out
+}
+
 // withExampleSecrets swaps the example secrets in (recording the changes),
-// builds the Masker from the real secrets files, then resolves the
-// services' environment: a real secrets file missing on the test machine
-// does not stop the load.
-func (tp *Project) withExampleSecrets(loaded *types.Project, realSecrets, containerOutput bool, masks *mask.Slot, env envFiles) (*types.Project, error) {
+// builds the Masker from the real secrets files (their values also as
+// rewriters rewrite them), then resolves the services' environment: a
+// real secrets file missing on the test machine does not stop the load.
+func (tp *Project) withExampleSecrets(loaded *types.Project, realSecrets, containerOutput bool, masks *mask.Slot, env envFiles, rewriters ...mask.Rewriter) (*types.Project, error) {
 	opts := examplesecrets.Options{RealSecrets: realSecrets}
 	p, changes, err := examplesecrets.Transform(loaded, opts)
 	if err != nil {
@@ -267,6 +278,7 @@ func (tp *Project) withExampleSecrets(loaded *types.Project, realSecrets, contai
 	if tp.Masker, err = mask.New(inUse, append(replaced, env.replaced...)...); err != nil {
 		return nil, err
 	}
+	tp.Masker = tp.Masker.WithRewriters(rewriters...)
 	if masks != nil {
 		masks.Set(tp.Masker)
 	}
@@ -497,6 +509,11 @@ func LoadLogs(ctx context.Context, d Deployments, o Options) (*types.Project, se
 	m, err := mask.New(nil, real...)
 	if err != nil {
 		return p, s, nil, nil
+	}
+	// The containers got the secrets rewritten as up rewrote them.
+	if rw, err := testurls.New(s.ProdDomain, s.TestDomain, s.NeverRewritten()...); err == nil {
+		ir, _ := o.instanceRewriter(loaded.WorkingDir, s)
+		m = m.WithRewriters(hostRewriters(rw, ir)...)
 	}
 	return p, s, m, nil
 }
