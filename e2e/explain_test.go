@@ -88,8 +88,17 @@ func TestSmokeExplained(t *testing.T) {
 
 	// Traefik drops the unhealthy container when its provider sees the
 	// health event, and marks the server of "down" DOWN after its first
-	// health check: a moment later.
-	for host, status := range map[string]int{"why-unhealthy.test.picasoft.net": http.StatusNotFound, "why-down.test.picasoft.net": http.StatusServiceUnavailable} {
+	// health check: a moment later. In this order: the provider's update
+	// for the unhealthy container recreates the services, and the server
+	// of "down" is UP again until its next health check.
+	for _, c := range []struct {
+		host   string
+		status int
+	}{
+		{"why-unhealthy.test.picasoft.net", http.StatusNotFound},
+		{"why-down.test.picasoft.net", http.StatusServiceUnavailable},
+	} {
+		host, status := c.host, c.status
 		poll.WaitOn(t, func(poll.LogT) poll.Result {
 			req, err := http.NewRequest(http.MethodGet, "http://"+traefikAPIHTTP+"/", nil)
 			if err != nil {
