@@ -101,6 +101,33 @@ func TestPush(t *testing.T) {
 		assert.Check(t, is.Contains(r.Stderr, "--build"), r)
 	})
 
+	t.Run("one untracked file", func(t *testing.T) {
+		p, image := pushScenario(t)
+		p.login()
+		assert.NilError(t, os.WriteFile(filepath.Join(p.Dir, "notes.txt"), []byte("work in progress\n"), 0o644))
+		before := p.pushState()
+		r := p.picatest("push", "--build")
+		assert.Equal(t, r.ExitCode, 3, r)
+		assert.Check(t, is.Contains(r.Stderr, "notes.txt"), r)
+		assert.Check(t, is.Contains(r.Stderr, "--allow-dirty"), r)
+		p.assertNothingPushed(before)
+		assert.Equal(t, p.docker("image", "inspect", image).ExitCode, 1, "nothing was built")
+	})
+
+	t.Run("build context outside the folder", func(t *testing.T) {
+		p, image := pushScenario(t)
+		p.login()
+		// outside/ is clean; its build context ../app is not.
+		assert.NilError(t, os.WriteFile(filepath.Join(p.Dir, "app", "Dockerfile"), []byte("FROM picatest-test/app:1\nLABEL changed=yes\n"), 0o644))
+		before := p.pushState()
+		r := p.picatest("-p", p.Name, "-f", "outside/compose.yaml", "push", "--build")
+		assert.Equal(t, r.ExitCode, 3, r)
+		assert.Check(t, is.Contains(r.Stderr, "../app/Dockerfile"), r)
+		assert.Check(t, is.Contains(r.Stderr, "--allow-dirty"), r)
+		p.assertNothingPushed(before)
+		assert.Equal(t, p.docker("image", "inspect", image).ExitCode, 1, "nothing was built")
+	})
+
 	t.Run("after up", func(t *testing.T) {
 		p, image := pushScenario(t)
 		p.login()

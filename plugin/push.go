@@ -15,6 +15,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/push"
+	"github.com/picasoft/docker-picatest/internal/record"
 	"github.com/picasoft/docker-picatest/internal/testproject"
 )
 
@@ -37,8 +38,11 @@ every other service is listed as skipped with the reason.
 Before anything is built or uploaded, in this order:
   1. credentials for the registry exist in the Docker config (credential
      store or helper included) and the registry accepts them;
-  2. the git tree under the project directory is clean (uncommitted or
-     untracked files refuse the push; --allow-dirty opts out);
+  2. every file the builds read is committed: the project folder, the
+     Compose files, each build context and Dockerfile, inside or outside
+     the folder (an uncommitted or untracked file refuses the push, naming
+     it; a context outside the project's git work tree too; --allow-dirty
+     opts out);
   3. without --build, every image exists locally and none was built by a
      test (label net.picasoft.picatest.test-build=true).
 --build rebuilds the images from the untransformed project (no test URLs,
@@ -103,7 +107,7 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 	// Preflight: credentials, clean tree, no test build.
 	images := cliImages{dockerCli}
 	pre, err := push.Check(ctx, dockerCli.ConfigFile(), images, targets, push.Options{
-		Registry: s.Registry, Dir: p.WorkingDir, AllowDirty: opts.allowDirty, Build: opts.build,
+		Registry: s.Registry, Dir: p.WorkingDir, Inputs: record.Inputs(p), AllowDirty: opts.allowDirty, Build: opts.build,
 	})
 	if err != nil {
 		return err
