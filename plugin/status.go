@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/record"
 	"github.com/picasoft/docker-picatest/internal/safety"
 	"github.com/picasoft/docker-picatest/smoke"
 	"github.com/picasoft/docker-picatest/transforms/instance"
@@ -100,7 +101,22 @@ func runStatus(ctx context.Context, dockerCli command.Cli, newBackend BackendFun
 	if err != nil {
 		return err
 	}
-	return printStatus(dockerCli.Out(), p.Name, lines, opts.format, root.upCommand())
+	rec := lastRecord(ctx, dockerCli, root, p.Name, p.WorkingDir)
+	return printStatus(dockerCli.Out(), p.Name, lines, rec, opts.format, root.upCommand())
+}
+
+// lastRecord is the last test record of the project (internal/record),
+// nil when there is none or it cannot be read: status shows it, and never
+// fails for it.
+func lastRecord(ctx context.Context, dockerCli command.Cli, root *rootOptions, project, dir string) *record.Record {
+	if inst, err := root.composeOptions().InstanceName(dir); err == nil && inst != "" {
+		project = strings.TrimSuffix(project, "-"+inst)
+	}
+	rec, err := record.Last(ctx, dockerCli.Client(), project)
+	if err != nil {
+		return nil
+	}
+	return rec
 }
 
 // statusLines are the lines of `status` for one project, sorted by
@@ -217,15 +233,26 @@ func printLocks(w io.Writer, locks []safety.Holder) error {
 	return tw.Flush()
 }
 
-func printStatus(w io.Writer, project string, lines []containerStatus, format, up string) error {
+func printStatus(w io.Writer, project string, lines []containerStatus, rec *record.Record, format, up string) error {
 	if format == "json" {
-		return writeJSON(w, map[string]any{"project": project, "containers": lines})
+		doc := map[string]any{"project": project, "containers": lines}
+		if rec != nil {
+			doc["last_test"] = rec
+		}
+		return writeJSON(w, doc)
 	}
 	if len(lines) == 0 {
-		_, err := fmt.Fprintf(w, "Project %s has no containers: start it with '%s'.\n", project, up)
+		if _, err := fmt.Fprintf(w, "Project %s has no containers: start it with '%s'.\n", project, up); err != nil {
+			return err
+		}
+	} else if err := printStatusTable(w, lines, false); err != nil {
 		return err
 	}
-	return printStatusTable(w, lines, false)
+	if rec != nil {
+		_, err := fmt.Fprintf(w, "Last test: %s\n", rec.Summary(time.Now()))
+		return err
+	}
+	return nil
 }
 
 // printStatusTable prints lines as a table, with the project of each line
