@@ -35,7 +35,9 @@ func newStatusCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootO
 		Short:   "Show the test deployment: state, health, test URLs and owner of each service",
 		Long: `Lists the containers of the test deployment, one line each: service, state,
 health, restarts, test URLs, and who deployed it (owner, branch, commit) and
-when (age). With -p and no Compose file, the deployment is found by its
+when (age), then the project's last test record (what every up leaves on
+the daemon, and push relies on: verdict, when, by whom, commit, clean tree
+or not). With -p and no Compose file, the deployment is found by its
 project name alone; --instance shows an instance of the project instead of
 the default deployment. --all lists the test deployments of every project
 on the engine, instances included, as 'docker compose ls' lists projects:
