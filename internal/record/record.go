@@ -157,7 +157,8 @@ func contentTag(hash string) string {
 
 // Write stores r on the daemon as the last record of its project and of
 // its content, replacing the previous ones (their images are removed once
-// no tag names them).
+// no tag names them: one image per content tested stays, a few hundred
+// bytes each).
 func Write(ctx context.Context, c Engine, r Record) error {
 	if len(r.Files) > maxFiles {
 		r.Files = nil
@@ -209,10 +210,12 @@ func Write(ctx context.Context, c Engine, r Record) error {
 			return fmt.Errorf("cannot tag the test record %s:%s: %w", repo, tag, err)
 		}
 	}
-	// The records replaced: removed unless another tag still names them
-	// (the engine refuses to remove, unforced, an image with other tags).
+	// The records replaced: removed once no tag names them (one that is
+	// still the last record of its content stays).
 	for _, id := range old {
-		_, _ = c.ImageRemove(ctx, id, client.ImageRemoveOptions{})
+		if img, err := c.ImageInspect(ctx, id); err == nil && len(img.RepoTags) == 0 {
+			_, _ = c.ImageRemove(ctx, id, client.ImageRemoveOptions{})
+		}
 	}
 	return nil
 }

@@ -211,7 +211,14 @@ func (f *fakeEngine) ImageInspect(_ context.Context, ref string, _ ...client.Ima
 	if !ok {
 		return client.ImageInspectResult{}, cerrdefs.ErrNotFound
 	}
-	return client.ImageInspectResult{InspectResponse: *img}, nil
+	out := *img
+	out.RepoTags = nil
+	for r, i := range f.images {
+		if i == img && !strings.HasPrefix(r, "sha256:") {
+			out.RepoTags = append(out.RepoTags, r)
+		}
+	}
+	return client.ImageInspectResult{InspectResponse: out}, nil
 }
 
 func (f *fakeEngine) ImageTag(_ context.Context, o client.ImageTagOptions) (client.ImageTagResult, error) {
@@ -219,7 +226,15 @@ func (f *fakeEngine) ImageTag(_ context.Context, o client.ImageTagOptions) (clie
 	return client.ImageTagResult{}, nil
 }
 
-func (f *fakeEngine) ImageRemove(context.Context, string, client.ImageRemoveOptions) (client.ImageRemoveResult, error) {
+// ImageRemove removes the image and every tag naming it, as the engine
+// does for an image named by one tag, or unforced by its ID.
+func (f *fakeEngine) ImageRemove(_ context.Context, id string, _ client.ImageRemoveOptions) (client.ImageRemoveResult, error) {
+	img := f.images[id]
+	for r, i := range f.images {
+		if i == img {
+			delete(f.images, r)
+		}
+	}
 	return client.ImageRemoveResult{}, nil
 }
 
@@ -246,11 +261,31 @@ func TestWriteAndRead(t *testing.T) {
 	assert.Check(t, byContent.Passed())
 	assert.DeepEqual(t, byContent.RewrittenFor("app"), []string{"conf.ini"})
 	assert.Equal(t, byContent.Image("app").ID, "sha256:1")
+	// A third test of the first content: the first record is replaced,
+	// the second (still the last of its content) stays.
+	again := pass
+	again.Time = at.Add(2 * time.Minute)
+	assert.NilError(t, Write(ctx, e, again))
+	byContent, err = OfContent(ctx, e, "pad", "c2")
+	assert.NilError(t, err)
+	assert.Check(t, byContent != nil && byContent.Verdict == Failed, "the record of c2 is kept")
+	byContent, err = OfContent(ctx, e, "pad", "c1")
+	assert.NilError(t, err)
+	assert.Check(t, byContent.Time.Equal(again.Time))
+	ids := map[*image.InspectResponse]bool{}
+	for _, img := range e.images {
+		ids[img] = true
+	}
+	assert.Equal(t, len(ids), 2, "one image per content, the replaced one removed")
+
 	none, err := OfContent(ctx, e, "pad", "c3")
 	assert.NilError(t, err)
 	assert.Check(t, is.Nil(none))
 	none, err = OfContent(ctx, e, "other", "c1")
 	assert.NilError(t, err)
 	assert.Check(t, is.Nil(none), "records are per project")
-	assert.Check(t, is.Contains(last.Summary(at.Add(2*time.Minute)), "failed 1m0s ago by bob, commit def (uncommitted changes): service app: unhealthy"))
+	last, err = Last(ctx, e, "pad")
+	assert.NilError(t, err)
+	assert.Check(t, last.Passed())
+	assert.Check(t, is.Contains(fail.Summary(at.Add(2*time.Minute)), "failed 1m0s ago by bob, commit def (uncommitted changes): service app: unhealthy"))
 }
