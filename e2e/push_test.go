@@ -298,6 +298,20 @@ func TestPush(t *testing.T) {
 		p.assertNothingPushed(before)
 	})
 
+	t.Run("locked", func(t *testing.T) {
+		p, image := pushScenario(t)
+		p.login()
+		// An up of the project under way on another machine: push waits
+		// for its lock, then refuses, building and uploading nothing.
+		catHoldLock(t, p, "mallory")
+		before := p.pushState()
+		r := p.dockerEnv([]string{"PICATEST_LOCK_WAIT=1s"}, "picatest", "push", "--build", "--untested")
+		assert.Equal(t, r.ExitCode, 3, r)
+		assert.Check(t, is.Contains(r.Stderr, "is locked by mallory"), r)
+		p.assertNothingPushed(before)
+		assert.Equal(t, p.docker("image", "inspect", image).ExitCode, 1, "nothing was built")
+	})
+
 	t.Run("dry run", func(t *testing.T) {
 		p, image := pushScenario(t)
 		_, repo, tag := p.pushImage()
