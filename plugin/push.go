@@ -191,6 +191,7 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 		if err != nil {
 			return exitcode.With(exitcode.Failed, fmt.Errorf("cannot read the image %s (service %s): %w", t.Image, t.Service, err))
 		}
+		img.Base = record.BaseLayers(ctx, engine, record.Dockerfile(p, t.Service))
 		ids[i], im.ID = img.ID, img.ID
 		if opts.untested {
 			im.Test = push.Untested

@@ -30,16 +30,19 @@ type testRecorder struct {
 	rec    record.Record
 	build  []string // the services built, whose images the record keeps
 	names  map[string]string
-	log    io.Writer
-	phase  func(format string, args ...any)
-	done   bool
+	// dockerfiles are the Dockerfiles of the services built, whose base
+	// image's layers the record counts.
+	dockerfiles map[string]string
+	log         io.Writer
+	phase       func(format string, args ...any)
+	done        bool
 }
 
 // newTestRecorder reads what run is about to test: the commit, whether
 // the files the builds read are committed, and their content.
 func newTestRecorder(ctx context.Context, run *upRun) *testRecorder {
 	p := run.p
-	t := &testRecorder{engine: run.engine, build: run.plan.Build, names: map[string]string{}, log: run.dockerCli.Err(), phase: run.phase}
+	t := &testRecorder{engine: run.engine, build: run.plan.Build, names: map[string]string{}, dockerfiles: map[string]string{}, log: run.dockerCli.Err(), phase: run.phase}
 	base := run.tp.Before.Name
 	t.rec = record.Record{
 		Project: base, Instance: strings.TrimPrefix(strings.TrimPrefix(p.Name, base), "-"),
@@ -51,6 +54,7 @@ func newTestRecorder(ctx context.Context, run *upRun) *testRecorder {
 	}
 	for _, name := range run.plan.Build {
 		t.names[name] = api.GetImageNameOrDefault(p.Services[name], p.Name)
+		t.dockerfiles[name] = record.Dockerfile(p, name)
 	}
 	for _, f := range run.tp.BuildContexts.Files() {
 		t.rec.Rewritten = append(t.rec.Rewritten, record.Rewrite{Services: f.Services, Path: f.Path})
@@ -105,6 +109,7 @@ func (t *testRecorder) finish(ctx context.Context, testErr error) {
 	for _, name := range t.build {
 		img, err := record.ReadImage(wctx, t.engine, name, t.names[name])
 		if err == nil {
+			img.Base = record.BaseLayers(wctx, t.engine, t.dockerfiles[name])
 			t.rec.Images = append(t.rec.Images, img)
 		}
 	}

@@ -40,16 +40,7 @@ func Inputs(p *types.Project) []string {
 			ctx = filepath.Join(p.WorkingDir, ctx)
 		}
 		add(ctx)
-		if b.DockerfileInline == "" {
-			df := b.Dockerfile
-			if df == "" {
-				df = "Dockerfile"
-			}
-			if !filepath.IsAbs(df) {
-				df = filepath.Join(ctx, df)
-			}
-			add(df)
-		}
+		add(Dockerfile(p, name))
 		for _, c := range b.AdditionalContexts {
 			if localPath(c) {
 				if !filepath.IsAbs(c) {
@@ -67,6 +58,27 @@ func Inputs(p *types.Project) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Dockerfile is the path of the Dockerfile of service, "" when it has
+// no local build context or an inline Dockerfile.
+func Dockerfile(p *types.Project, service string) string {
+	b := p.Services[service].Build
+	if b == nil || !localPath(b.Context) || b.DockerfileInline != "" {
+		return ""
+	}
+	ctx := b.Context
+	if !filepath.IsAbs(ctx) {
+		ctx = filepath.Join(p.WorkingDir, ctx)
+	}
+	df := b.Dockerfile
+	if df == "" {
+		df = "Dockerfile"
+	}
+	if !filepath.IsAbs(df) {
+		df = filepath.Join(ctx, df)
+	}
+	return df
 }
 
 // localPath reports whether a build context names a local path (not a

@@ -3,6 +3,7 @@ package record
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/moby/moby/client"
@@ -32,8 +33,11 @@ func (v LayerVerdict) OK() bool { return len(v.Other) == 0 }
 // different one made by a COPY or ADD step (history created_by) while the
 // test rewrote files of the context (the step cannot tell which files it
 // copied: a COPY of other files that differ is let through as well, but
-// then the content differs and push refuses before this comparison). Any
-// other difference is named by its step.
+// then the content differs and push refuses before this comparison). A
+// layer after such a COPY was built on the rewritten files (a RUN that
+// follows it runs again, its cache missed, and its layer differs by its
+// timestamps at least): it may differ too, and is named. Any other
+// difference, the base image's layers included, is named by its step.
 func CompareLayers(tested, built Image, rewritten []string) LayerVerdict {
 	var v LayerVerdict
 	if len(tested.Layers) != len(built.Layers) {
@@ -46,11 +50,16 @@ func CompareLayers(tested, built Image, rewritten []string) LayerVerdict {
 			continue
 		}
 		step := stepOf(built, i)
-		if len(rewritten) > 0 && copies(step) {
+		switch {
+		case i < max(tested.Base, built.Base):
+			v.Other = append(v.Other, fmt.Sprintf("layer %d: %s (a layer of the base image: the base image changed since the test)", i+1, step))
+		case len(rewritten) > 0 && copies(step):
 			v.TestOnly = append(v.TestOnly, fmt.Sprintf("layer %d: %s", i+1, step))
-			continue
+		case len(v.TestOnly) > 0:
+			v.TestOnly = append(v.TestOnly, fmt.Sprintf("layer %d: %s (built on the rewritten files)", i+1, step))
+		default:
+			v.Other = append(v.Other, fmt.Sprintf("layer %d: %s", i+1, step))
 		}
-		v.Other = append(v.Other, fmt.Sprintf("layer %d: %s", i+1, step))
 	}
 	v.Same = len(v.TestOnly) == 0 && len(v.Other) == 0
 	return v
@@ -90,23 +99,52 @@ func nonEmpty(l []string) []string {
 	return out
 }
 
-// LayerSteps matches the history of an image (created_by, oldest first,
-// as the engine's image history lists them newest first: reverse them) to
-// its n layers: the steps that make no layer (ENV, LABEL, CMD... and the
-// classic builder's "#(nop)" steps other than COPY and ADD) are left out.
-// It returns nil when the count does not match: the history cannot tell.
-func LayerSteps(history []string, n int) []string {
-	var steps []string
+// Step is one entry of an image's history.
+type Step struct {
+	CreatedBy string
+	// Size is the size of its layer: more than 0 means it made one; 0
+	// may be an empty layer or none.
+	Size int64
+}
+
+// LayerSteps matches the history of an image (oldest first: the engine
+// lists it newest first) to its n layers: the steps that make no layer
+// (ENV, LABEL, CMD... and the classic builder's "#(nop)" steps other than
+// COPY and ADD) are left out; when that leaves more than n, the steps of
+// size 0 are left out too (the classic builder makes no layer for a RUN
+// that changes nothing). It returns nil when the count still does not
+// match: the history cannot tell.
+func LayerSteps(history []Step, n int) []string {
+	var candidates []Step
 	for _, h := range history {
-		if emptyStep(h) {
-			continue
+		if !emptyStep(h.CreatedBy) {
+			candidates = append(candidates, h)
 		}
-		steps = append(steps, strings.TrimSpace(strings.TrimPrefix(h, "/bin/sh -c #(nop) ")))
 	}
-	if len(steps) != n {
+	if len(candidates) != n {
+		var sized []Step
+		for _, h := range candidates {
+			if h.Size > 0 {
+				sized = append(sized, h)
+			}
+		}
+		candidates = sized
+	}
+	if len(candidates) != n {
 		return nil
 	}
+	steps := make([]string, n)
+	for i, h := range candidates {
+		steps[i] = truncate(strings.TrimSpace(strings.TrimPrefix(h.CreatedBy, "/bin/sh -c #(nop) ")), 200)
+	}
 	return steps
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 // emptyStep reports whether a history step makes no filesystem layer.
@@ -124,6 +162,53 @@ func emptyStep(createdBy string) bool {
 	return false
 }
 
+// BaseImage returns the image the last stage of the Dockerfile at path
+// starts FROM, "" when it cannot tell (no such file, a variable, a
+// previous stage) and "scratch" for none.
+func BaseImage(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	stages := map[string]bool{}
+	base := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.EqualFold(f[0], "FROM") {
+			continue
+		}
+		args := f[1:]
+		for len(args) > 0 && strings.HasPrefix(args[0], "--") {
+			args = args[1:]
+		}
+		if len(args) == 0 {
+			return ""
+		}
+		base = args[0]
+		if stages[strings.ToLower(base)] || strings.Contains(base, "$") {
+			base = ""
+		}
+		if len(args) >= 3 && strings.EqualFold(args[1], "AS") {
+			stages[strings.ToLower(args[2])] = true
+		}
+	}
+	return base
+}
+
+// BaseLayers is the number of layers of the base image of the Dockerfile
+// at path on the daemon, 0 when unknown.
+func BaseLayers(ctx context.Context, c ImageReader, path string) int {
+	base := BaseImage(path)
+	if base == "" || base == "scratch" {
+		return 0
+	}
+	img, err := c.ImageInspect(ctx, base)
+	if err != nil {
+		return 0
+	}
+	return len(img.RootFS.Layers)
+}
+
 // ImageReader is the part of the moby client that reads an image.
 type ImageReader interface {
 	ImageInspect(ctx context.Context, image string, opts ...client.ImageInspectOption) (client.ImageInspectResult, error)
@@ -139,9 +224,9 @@ func ReadImage(ctx context.Context, c ImageReader, service, ref string) (Image, 
 	}
 	out := Image{Service: service, Image: ref, ID: img.ID, Layers: img.RootFS.Layers}
 	if h, err := c.ImageHistory(ctx, img.ID); err == nil {
-		var steps []string
+		var steps []Step
 		for i := len(h.Items) - 1; i >= 0; i-- {
-			steps = append(steps, h.Items[i].CreatedBy)
+			steps = append(steps, Step{CreatedBy: h.Items[i].CreatedBy, Size: h.Items[i].Size})
 		}
 		out.Steps = LayerSteps(steps, len(out.Layers))
 	}

@@ -93,6 +93,9 @@ type Image struct {
 	// first; Steps the history step (created_by) of each, when known.
 	Layers []string `json:"layers"`
 	Steps  []string `json:"steps,omitempty"`
+	// Base is the number of layers of the base image (the FROM of the
+	// Dockerfile's last stage), 0 when unknown: those must never differ.
+	Base int `json:"base,omitempty"`
 }
 
 // Rewrite is a file of a build context rewritten for the test.

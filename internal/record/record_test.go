@@ -148,8 +148,10 @@ func TestCompareLayers(t *testing.T) {
 		{name: "same", built: tested, rewritten: []string{"conf.ini"}, same: true, ok: true},
 		{name: "copy of a rewritten context", built: Image{Layers: []string{"base", "conf-prod", "bin"}, Steps: tested.Steps}, rewritten: []string{"conf.ini"}, ok: true, testOnly: 1},
 		{name: "copy differs but nothing was rewritten", built: Image{Layers: []string{"base", "conf-prod", "bin"}, Steps: tested.Steps}, other: "layer 2: COPY conf.ini"},
+		{name: "a RUN after a copy of a rewritten context", built: Image{Layers: []string{"base", "conf-prod", "bin2"}, Steps: tested.Steps}, rewritten: []string{"conf.ini"}, ok: true, testOnly: 2},
 		{name: "a RUN step differs", built: Image{Layers: []string{"base", "conf-test", "bin2"}, Steps: tested.Steps}, rewritten: []string{"conf.ini"}, other: "layer 3: RUN make"},
 		{name: "copy from another stage", built: Image{Layers: []string{"base", "x", "bin"}, Steps: []string{"ADD rootfs /", "COPY --from=build /x / # buildkit", "RUN make"}}, rewritten: []string{"conf.ini"}, other: "COPY --from=build"},
+		{name: "the base differs", built: Image{Layers: []string{"base2", "conf-prod", "bin"}, Steps: tested.Steps, Base: 1}, rewritten: []string{"conf.ini"}, testOnly: 1, other: "layer 1: ADD rootfs / (a layer of the base image"},
 		{name: "another count", built: Image{Layers: []string{"base", "conf-test"}}, rewritten: []string{"conf.ini"}, other: "3 layers tested, 2 to push"},
 		{name: "no history", built: Image{Layers: []string{"other", "conf-test", "bin"}}, rewritten: []string{"conf.ini"}, other: "layer 1: step unknown"},
 	} {
@@ -165,18 +167,37 @@ func TestCompareLayers(t *testing.T) {
 	}
 }
 
+func TestBaseImage(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ dockerfile, want string }{
+		{"FROM picatest-test/app:1\nCOPY . /\n", "picatest-test/app:1"},
+		{"# syntax=docker/dockerfile:1\nFROM --platform=linux/amd64 golang:1.26 AS build\nRUN make\nfrom alpine:3.20\nCOPY --from=build /x /\n", "alpine:3.20"},
+		{"FROM golang:1.26 AS build\nFROM build\n", ""},
+		{"ARG BASE=alpine\nFROM $BASE\n", ""},
+		{"FROM scratch\n", "scratch"},
+	} {
+		path := filepath.Join(dir, "Dockerfile")
+		assert.NilError(t, os.WriteFile(path, []byte(tc.dockerfile), 0o644))
+		assert.Check(t, is.Equal(BaseImage(path), tc.want), tc.dockerfile)
+	}
+	assert.Equal(t, BaseImage(filepath.Join(dir, "none")), "")
+}
+
 func TestLayerSteps(t *testing.T) {
 	// Oldest first, as ReadImage orders them.
-	history := []string{
-		"/bin/sh -c #(nop) ADD file:abc in / ",
-		"/bin/sh -c #(nop)  CMD [\"sh\"]",
-		"ARG PUBLIC_URL",
-		"ENV PUBLIC_URL=https://app.picasoft.net/",
-		"COPY conf.ini /etc/ # buildkit",
-		"RUN |1 PUBLIC_URL=x /bin/sh -c make # buildkit",
-		"LABEL a=b",
+	history := []Step{
+		{"/bin/sh -c #(nop) ADD file:abc in / ", 100},
+		{"/bin/sh -c #(nop)  CMD [\"sh\"]", 0},
+		{"ARG PUBLIC_URL", 0},
+		{"ENV PUBLIC_URL=https://app.picasoft.net/", 0},
+		{"COPY conf.ini /etc/ # buildkit", 10},
+		{"RUN |1 PUBLIC_URL=x /bin/sh -c make # buildkit", 0},
+		{"LABEL a=b", 0},
 	}
 	assert.DeepEqual(t, LayerSteps(history, 3), []string{"ADD file:abc in /", "COPY conf.ini /etc/ # buildkit", "RUN |1 PUBLIC_URL=x /bin/sh -c make # buildkit"})
+	// The classic builder makes no layer for a RUN that changes nothing
+	// (docker history of TestHomeImage's image).
+	assert.DeepEqual(t, LayerSteps(history, 2), []string{"ADD file:abc in /", "COPY conf.ini /etc/ # buildkit"})
 	assert.Check(t, is.Nil(LayerSteps(history, 4)), "a count that does not match tells nothing")
 }
 
