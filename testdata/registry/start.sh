@@ -76,15 +76,7 @@ if [[ -f "$DIR/pid" ]] && kill -0 "$(cat "$DIR/pid")" 2>/dev/null; then
 	log "process $(cat "$DIR/pid") is running but does not answer yet, waiting for it"
 else
 	log "starting docker-registry on $ADDR (log: $DIR/registry.log)"
-	# Every descriptor above 2 is closed first: a caller's lock (flock)
-	# must not live as long as the registry does.
-	(
-		for fd in /proc/$BASHPID/fd/*; do
-			fd="${fd##*/}"
-			[[ $fd -gt 2 ]] && eval "exec $fd>&-" 2>/dev/null
-		done
-		exec setsid docker-registry serve "$DIR/config.yml" >"$DIR/registry.log" 2>&1 </dev/null
-	) &
+	setsid docker-registry serve "$DIR/config.yml" >"$DIR/registry.log" 2>&1 </dev/null &
 	echo $! >"$DIR/pid"
 fi
 
