@@ -51,6 +51,13 @@ func (p *project) cleanupProject() {
 	for _, img := range p.images {
 		run.docker("image", "rm", "--force", img)
 	}
+	// The test records of the project (internal/record), which every up
+	// leaves on the daemon.
+	if r := run.docker("image", "ls", "--quiet", "--no-trunc", "picatest-record/"+p.Name); r.ExitCode == 0 {
+		if ids := strings.Fields(r.Stdout); len(ids) > 0 {
+			run.docker(append([]string{"image", "rm", "--force"}, ids...)...)
+		}
+	}
 }
 
 // cleanupImages removes images (built or tagged by the test) now and after

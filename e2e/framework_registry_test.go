@@ -162,6 +162,8 @@ type pushReport struct {
 	Registry string
 	Commit   string
 	DryRun   bool `json:"dry_run"`
-	Images   []struct{ Service, Image, Digest string }
+	Untested bool
+	Refused  string
+	Images   []struct{ Service, Image, ID, Digest, Test string }
 	Skipped  []struct{ Service, Image, Reason string }
 }

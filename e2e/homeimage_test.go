@@ -99,6 +99,11 @@ func TestHomeImage(t *testing.T) {
 			assert.Equal(t, pushed.ExitCode, 0, pushed)
 			assert.Check(t, is.Contains(pushed.Stdout, image), pushed)
 			assert.Check(t, is.Contains(pushed.Stdout, "service app has no build section"), pushed)
+			// The image pushed is the tested one but for the config file
+			// the test rewrote: its COPY layer differs, nothing else.
+			assert.Check(t, is.Contains(pushed.Stdout, "tested OK"), pushed)
+			assert.Check(t, is.Contains(pushed.Stdout, "layers differ only by the test URLs"), pushed)
+			assert.Check(t, is.Contains(pushed.Stdout, "layer 2: COPY"), pushed)
 			code, _, _ := registryGet(t, "/v2/picatest-e2e/"+p.Name+"/manifests/1.0", manifestTypes...)
 			assert.Equal(t, code, http.StatusOK)
 			assert.Equal(t, p.inspect(image, `{{index .Config.Labels "net.picasoft.picatest.test-build"}}`), "")

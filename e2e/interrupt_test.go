@@ -720,7 +720,9 @@ func intrPush(t *testing.T, ph intrPushPhase, d intrDelivery) {
 	imagesBefore, tagsBefore := p.imagesOf(reg.addr+"/"+repo), registryTags(t, repo)
 
 	slowEnv, underWay := ph.prepare(reg)
-	run := p.intrStart(d.cli, append(env, slowEnv...), "picatest", "push", "--build", "--progress", "plain")
+	// --untested: no up before (the push tests check the test it relies
+	// on); this one is about the interruption.
+	run := p.intrStart(d.cli, append(env, slowEnv...), "picatest", "push", "--build", "--untested", "--progress", "plain")
 	run.waitUnderWay(t, underWay)
 	d.send(t, run)
 	p.intrInterrupted(run, d, before)
@@ -734,13 +736,13 @@ func intrPush(t *testing.T, ph intrPushPhase, d intrDelivery) {
 		// same images as before.
 		assert.Check(t, is.DeepEqual(p.imagesOf(reg.addr+"/"+repo), imagesBefore), "an interrupted build tags nothing")
 		assert.Equal(t, p.docker("image", "inspect", image).ExitCode, 1, "an interrupted build tags nothing")
-		rerun = []string{"push", "--build"}
+		rerun = []string{"push", "--build", "--untested"}
 	case "upload":
 		// The production build is complete: push it again as it is.
 		assert.Equal(t, p.inspect(image, `{{index .Config.Labels "net.picasoft.picatest.test-build"}}`), "")
 		// The registry answers again.
 		reg.resume()
-		rerun = []string{"push"}
+		rerun = []string{"push", "--untested"}
 	}
 	r := p.intrPicatest(env, append(rerun, "--format", "json", "--progress", "quiet")...)
 	assert.Equal(t, r.ExitCode, 0, "the rerun: %s", r)

@@ -101,6 +101,33 @@ func TestPush(t *testing.T) {
 		assert.Check(t, is.Contains(r.Stderr, "--build"), r)
 	})
 
+	t.Run("one untracked file", func(t *testing.T) {
+		p, image := pushScenario(t)
+		p.login()
+		assert.NilError(t, os.WriteFile(filepath.Join(p.Dir, "notes.txt"), []byte("work in progress\n"), 0o644))
+		before := p.pushState()
+		r := p.picatest("push", "--build")
+		assert.Equal(t, r.ExitCode, 3, r)
+		assert.Check(t, is.Contains(r.Stderr, "notes.txt"), r)
+		assert.Check(t, is.Contains(r.Stderr, "--allow-dirty"), r)
+		p.assertNothingPushed(before)
+		assert.Equal(t, p.docker("image", "inspect", image).ExitCode, 1, "nothing was built")
+	})
+
+	t.Run("build context outside the folder", func(t *testing.T) {
+		p, image := pushScenario(t)
+		p.login()
+		// outside/ is clean; its build context ../app is not.
+		assert.NilError(t, os.WriteFile(filepath.Join(p.Dir, "app", "Dockerfile"), []byte("FROM picatest-test/app:1\nLABEL changed=yes\n"), 0o644))
+		before := p.pushState()
+		r := p.picatest("-p", p.Name, "-f", "outside/compose.yaml", "push", "--build")
+		assert.Equal(t, r.ExitCode, 3, r)
+		assert.Check(t, is.Contains(r.Stderr, "../app/Dockerfile"), r)
+		assert.Check(t, is.Contains(r.Stderr, "--allow-dirty"), r)
+		p.assertNothingPushed(before)
+		assert.Equal(t, p.docker("image", "inspect", image).ExitCode, 1, "nothing was built")
+	})
+
 	t.Run("after up", func(t *testing.T) {
 		p, image := pushScenario(t)
 		p.login()
@@ -126,12 +153,33 @@ func TestPush(t *testing.T) {
 		// A test build first: --build replaces it by the production build.
 		up := p.picatest("up", "--yes", "--stable", "0s", "--progress", "quiet")
 		assert.Equal(t, up.ExitCode, 0, up)
+		// The test record survives down, and status shows it.
+		down := p.picatest("down", "--progress", "quiet")
+		assert.Equal(t, down.ExitCode, 0, down)
+		st := p.picatest("status")
+		assert.Equal(t, st.ExitCode, 0, st)
+		assert.Check(t, is.Contains(st.Stdout, "Last test: passed"), st)
+		assert.Check(t, is.Contains(st.Stdout, "commit "+strings.TrimSpace(p.git("rev-parse", "HEAD"))[:12]+" (clean tree)"), st)
 
-		r := p.picatest("push", "--build", "--format", "json", "--progress", "quiet")
+		// A dry run shows the test it relies on.
+		r := p.picatest("push", "--build", "--dry-run", "--format", "json")
+		assert.Equal(t, r.ExitCode, 0, r)
+		var dry pushReport
+		assert.NilError(t, json.Unmarshal([]byte(r.Stdout), &dry), r.Stdout)
+		assert.Equal(t, len(dry.Images), 1, r.Stdout)
+		assert.Check(t, is.Contains(dry.Images[0].Test, "tested OK"), r.Stdout)
+		assert.Check(t, is.Contains(dry.Images[0].Test, "by e2e-user, commit "), r.Stdout)
+
+		r = p.picatest("push", "--build", "--format", "json", "--progress", "quiet")
 		assert.Equal(t, r.ExitCode, 0, r)
 		var report pushReport
 		assert.NilError(t, json.Unmarshal([]byte(r.Stdout), &report), r.Stdout)
 		assert.Equal(t, report.Result, "pushed")
+		assert.Check(t, !report.Untested)
+		assert.Check(t, is.Contains(report.Images[0].Test, "tested OK"), r.Stdout)
+		assert.Check(t, is.Contains(report.Images[0].Test, "same layers"), r.Stdout)
+		assert.Check(t, strings.HasPrefix(report.Images[0].ID, "sha256:"), r.Stdout)
+		assert.Check(t, is.Equal(report.Images[0].ID, strings.TrimSpace(p.inspect(image, "{{.Id}}"))), "the image checked is the one uploaded")
 		assert.Equal(t, report.Commit, strings.TrimSpace(p.git("rev-parse", "HEAD")))
 		assert.Equal(t, len(report.Images), 1, r.Stdout)
 		assert.Equal(t, report.Images[0].Service, "app")
@@ -174,16 +222,107 @@ func TestPush(t *testing.T) {
 		assert.Equal(t, r.ExitCode, 0, r)
 		assert.Check(t, is.Contains(r.Stdout, report.Images[0].Digest), r)
 		assert.Check(t, is.Contains(r.Stdout, "official image"), r)
+		assert.Check(t, is.Contains(r.Stdout, "same layers"), r)
 		p.assertTreeUnchanged(before)
+	})
+
+	t.Run("never tested", func(t *testing.T) {
+		p, image := pushScenario(t)
+		p.login()
+		before := p.pushState()
+		r := p.picatest("push", "--build")
+		assert.Equal(t, r.ExitCode, 3, r)
+		assert.Check(t, is.Contains(r.Stderr, "never tested"), r)
+		assert.Check(t, is.Contains(r.Stderr, "docker picatest up"), r)
+		assert.Check(t, is.Contains(r.Stderr, "--untested"), r)
+		p.assertNothingPushed(before)
+		assert.Equal(t, p.docker("image", "inspect", image).ExitCode, 1, "nothing was built")
+	})
+
+	t.Run("untested", func(t *testing.T) {
+		p, _ := pushScenario(t)
+		_, repo, _ := p.pushImage()
+		p.login()
+		r := p.picatest("push", "--build", "--untested", "--progress", "quiet")
+		assert.Equal(t, r.ExitCode, 0, r)
+		assert.Check(t, is.Contains(r.Stdout, "Pushed UNTESTED to"), r)
+		assert.Check(t, is.Contains(r.Stdout, "UNTESTED (--untested)"), r)
+		assert.DeepEqual(t, registryTags(t, repo), []string{"1.0"})
+	})
+
+	t.Run("failed test", func(t *testing.T) {
+		p, _ := pushScenario(t)
+		p.login()
+		up := p.dockerEnv([]string{"APP_CRASH_AFTER=0s"}, "picatest", "up", "--yes", "--stable", "3s", "--wait-timeout", "30s", "--progress", "quiet")
+		assert.Equal(t, up.ExitCode, 1, up)
+		st := p.picatest("status")
+		assert.Check(t, is.Contains(st.Stdout, "Last test: failed"), st)
+		before := p.pushState()
+		r := p.picatest("push", "--build")
+		assert.Equal(t, r.ExitCode, 3, r)
+		assert.Check(t, is.Contains(r.Stderr, "did not pass"), r)
+		p.assertNothingPushed(before)
+	})
+
+	t.Run("tested uncommitted then committed", func(t *testing.T) {
+		p, _ := pushScenario(t)
+		_, repo, _ := p.pushImage()
+		p.login()
+		// The test runs on uncommitted changes...
+		dockerfile := filepath.Join(p.Dir, "app", "Dockerfile")
+		old, err := os.ReadFile(dockerfile)
+		assert.NilError(t, err)
+		assert.NilError(t, os.WriteFile(dockerfile, append(old, []byte("LABEL org.picasoft.reviewed=yes\n")...), 0o644))
+		up := p.picatest("up", "--yes", "--stable", "0s", "--progress", "quiet")
+		assert.Equal(t, up.ExitCode, 0, up)
+		st := p.picatest("status")
+		assert.Check(t, is.Contains(st.Stdout, "(uncommitted changes)"), st)
+		// ...committed as they were: push relies on that test.
+		p.git("add", "-A")
+		p.commit("-m", "reviewed")
+		r := p.picatest("push", "--build", "--progress", "quiet")
+		assert.Equal(t, r.ExitCode, 0, r)
+		assert.Check(t, is.Contains(r.Stdout, "tested OK"), r)
+		assert.Check(t, is.Contains(r.Stdout, "identical to this commit's"), r)
+		assert.DeepEqual(t, registryTags(t, repo), []string{"1.0"})
+
+		// Another commit, never tested: refused, naming the file.
+		assert.NilError(t, os.WriteFile(dockerfile, append(old, []byte("LABEL org.picasoft.reviewed=no\n")...), 0o644))
+		p.git("add", "-A")
+		p.commit("-m", "changed after the test")
+		before := p.pushState()
+		r = p.picatest("push", "--build")
+		assert.Equal(t, r.ExitCode, 3, r)
+		assert.Check(t, is.Contains(r.Stderr, "tested other content"), r)
+		assert.Check(t, is.Contains(r.Stderr, "app/Dockerfile"), r)
+		p.assertNothingPushed(before)
+	})
+
+	t.Run("locked", func(t *testing.T) {
+		p, image := pushScenario(t)
+		p.login()
+		// An up of the project under way on another machine: push waits
+		// for its lock, then refuses, building and uploading nothing.
+		catHoldLock(t, p, "mallory")
+		before := p.pushState()
+		r := p.dockerEnv([]string{"PICATEST_LOCK_WAIT=1s"}, "picatest", "push", "--build", "--untested")
+		assert.Equal(t, r.ExitCode, 3, r)
+		assert.Check(t, is.Contains(r.Stderr, "is locked by mallory"), r)
+		p.assertNothingPushed(before)
+		assert.Equal(t, p.docker("image", "inspect", image).ExitCode, 1, "nothing was built")
 	})
 
 	t.Run("dry run", func(t *testing.T) {
 		p, image := pushScenario(t)
 		_, repo, tag := p.pushImage()
 		p.login()
+		// Never tested: refused, also in a dry run.
 		r := p.picatest("push", "--build", "--dry-run")
+		assert.Equal(t, r.ExitCode, 3, r)
+		assert.Check(t, is.Contains(r.Stderr, "never tested"), r)
+		r = p.picatest("push", "--build", "--dry-run", "--untested")
 		assert.Equal(t, r.ExitCode, 0, r)
-		assert.Check(t, is.Contains(r.Stdout, "Would push"), r)
+		assert.Check(t, is.Contains(r.Stdout, "Would push UNTESTED"), r)
 		assert.Check(t, is.Contains(r.Stdout, image), r)
 		assert.Check(t, is.Contains(r.Stdout, "official image"), r)
 		assert.Equal(t, p.docker("image", "inspect", image).ExitCode, 1, "nothing was built")

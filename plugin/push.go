@@ -2,10 +2,12 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/cli/cli/command"
@@ -15,6 +17,8 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/push"
+	"github.com/picasoft/docker-picatest/internal/record"
+	"github.com/picasoft/docker-picatest/internal/safety"
 	"github.com/picasoft/docker-picatest/internal/testproject"
 )
 
@@ -22,6 +26,8 @@ type pushOptions struct {
 	build      bool
 	allowDirty bool
 	dryRun     bool
+	untested   bool
+	breakLock  bool
 	format     string
 }
 
@@ -37,21 +43,41 @@ every other service is listed as skipped with the reason.
 Before anything is built or uploaded, in this order:
   1. credentials for the registry exist in the Docker config (credential
      store or helper included) and the registry accepts them;
-  2. the git tree under the project directory is clean (uncommitted or
-     untracked files refuse the push; --allow-dirty opts out);
+  2. every file the builds read is committed: the project folder, the
+     Compose files, each build context and Dockerfile, inside or outside
+     the folder (an uncommitted or untracked file refuses the push, naming
+     it; a context outside the project's git work tree too; --allow-dirty
+     opts out);
   3. without --build, every image exists locally and none was built by a
      test (label net.picasoft.picatest.test-build=true).
+Then push uploads only what passed a test (every 'docker picatest up'
+leaves a test record on the daemon, see 'docker picatest status'), holding
+the project's lock (as up and down take it):
+  4. the last test on this daemon of the content of this commit (the
+     Compose files, the folder, every build context and Dockerfile: a test
+     of this commit from a clean tree, or of uncommitted files exactly as
+     they were then committed) passed; never tested, failed or tested on
+     other content (the files that differ named) is refused;
+  5. each image to push has the filesystem layers of the tested image, or
+     differs only in layers that copy the files rewritten for the test
+     (test URLs); another difference is refused, naming the Dockerfile step.
+Each image is uploaded by the ID checked (its name tagged on that ID just
+before the upload). --untested skips 4 and 5 and the report says UNTESTED.
+
 --build rebuilds the images from the untransformed project (no test URLs,
 no example secrets, no test labels), exactly as 'docker compose build' does,
-then pushes them. The report lists each image pushed with its digest, and
-the commit pushed.
+once 4 passed. The report lists each image pushed with its digest and the
+test it relies on ("tested OK 5m ago on <daemon> by <owner>, commit <sha>,
+same layers"), and the commit pushed.
 
---dry-run runs the same read-only checks and lists what would be pushed; it
+--dry-run runs the same read-only checks and shows the same verdicts
+(with --build, the layers are compared only after a real build); it
 builds nothing and uploads nothing.
 
 Exit codes: 0 pushed, 1 failed (not logged in, registry unreachable, image
 missing, upload failed), 2 invalid input, 3 refused by a safety rule (dirty
-tree, test build), 130 interrupted.`,
+tree, test build, not tested, other layers, project locked), 130
+interrupted.`,
 		Example: `  docker picatest push --build
   docker picatest push --dry-run
   docker picatest push --registry registry.example.org --format json pad`,
@@ -66,6 +92,8 @@ tree, test build), 130 interrupted.`,
 	f.BoolVar(&opts.build, "build", false, "Build the images from the untransformed project before pushing them")
 	f.BoolVar(&opts.allowDirty, "allow-dirty", false, "Push even if the git tree has uncommitted or untracked files")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "Run the checks and list what would be pushed; build and upload nothing")
+	f.BoolVar(&opts.untested, "untested", false, "Push without a passing test of this commit on this daemon (the report says UNTESTED)")
+	f.BoolVar(&opts.breakLock, "break-lock", false, "Break the lock of the project held by a command that no longer runs (its machine restarted or gone)")
 	f.StringVar(&opts.format, "format", "text", "Format of the report. Values: [text | json]")
 	return cmd
 }
@@ -102,30 +130,91 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 
 	// Preflight: credentials, clean tree, no test build.
 	images := cliImages{dockerCli}
+	inputs := record.Inputs(p)
 	pre, err := push.Check(ctx, dockerCli.ConfigFile(), images, targets, push.Options{
-		Registry: s.Registry, Dir: p.WorkingDir, AllowDirty: opts.allowDirty, Build: opts.build,
+		Registry: s.Registry, Dir: p.WorkingDir, Inputs: inputs, AllowDirty: opts.allowDirty, Build: opts.build,
 	})
 	if err != nil {
 		return err
 	}
-	report.Commit, report.Dirty = pre.Commit, pre.Dirty
+	report.Commit, report.Dirty, report.Untested = pre.Commit, pre.Dirty, opts.untested
 	for _, t := range targets {
 		report.Images = append(report.Images, pushedImage{Service: t.Service, Image: t.Image})
+	}
+	engine := dockerCli.Client()
+
+	// The project's lock, held while push checks and uploads: no up
+	// replaces the images meanwhile. A dry run changes nothing.
+	if !opts.dryRun {
+		release, err := safety.LockProject(ctx, engine, p.Name, safety.CommandLine(), opts.breakLock, dockerCli.Err())
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+
+	// The test this commit passed (SPEC §7).
+	now := time.Now()
+	var rec *record.Record
+	if !opts.untested {
+		content, err := push.Content(p.WorkingDir, pre.Commit, pre.Dirty, inputs)
+		if err != nil {
+			return err
+		}
+		if rec, err = push.FindTest(ctx, engine, p.Name, content, pre.Commit, now); err != nil {
+			return report.refuse(dockerCli.Out(), opts.format, err)
+		}
+	}
+
+	// Build.
+	pp := push.Project(p, targets)
+	if opts.build && !opts.dryRun {
+		if err := pushBuild(ctx, backend, images, p, pp, targets); err != nil {
+			return err
+		}
+	}
+
+	// The images pushed are the tested ones.
+	ids := make([]string, len(targets))
+	for i, t := range targets {
+		im := &report.Images[i]
+		if opts.dryRun && opts.build {
+			im.Test = "not built yet (dry run): layers compared after the build"
+			if rec != nil {
+				im.Test = push.TestedOK(rec, now) + "; " + im.Test
+			} else {
+				im.Test = push.Untested + "; " + im.Test
+			}
+			continue
+		}
+		img, err := record.ReadImage(ctx, engine, t.Service, t.Image)
+		if err != nil {
+			return exitcode.With(exitcode.Failed, fmt.Errorf("cannot read the image %s (service %s): %w", t.Image, t.Service, err))
+		}
+		img.Base = record.BaseLayers(ctx, engine, record.Dockerfile(p, t.Service))
+		ids[i], im.ID = img.ID, img.ID
+		if opts.untested {
+			im.Test = push.Untested
+			continue
+		}
+		text, err := push.CheckLayers(rec, img, now)
+		if err != nil {
+			return report.refuse(dockerCli.Out(), opts.format, err)
+		}
+		im.Test = text
 	}
 	if opts.dryRun {
 		report.Result = "dry run: nothing built or pushed"
 		return report.print(dockerCli.Out(), opts.format)
 	}
 
-	// Build.
-	pp := push.Project(p, targets)
-	if opts.build {
-		if err := pushBuild(ctx, backend, images, p, pp, targets); err != nil {
-			return err
+	// Upload the images checked: each name is tagged on the ID checked
+	// right before the upload, under the lock.
+	for i, t := range targets {
+		if _, err := engine.ImageTag(ctx, client.ImageTagOptions{Source: ids[i], Target: t.Image}); err != nil {
+			return exitcode.With(exitcode.Failed, fmt.Errorf("cannot tag the checked image %s as %s: %w", ids[i], t.Image, err))
 		}
 	}
-
-	// Upload.
 	if err := backend.Push(ctx, pp, api.PushOptions{}); err != nil {
 		regHost, _, _ := strings.Cut(s.Registry, "/")
 		return exitcode.With(exitcode.Failed, fmt.Errorf("push to %s failed: %w\nCheck the registry ('docker login %s') and run 'docker picatest push' again; the images already uploaded are complete and can be pushed again safely", s.Registry, err, regHost))
@@ -133,6 +222,9 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 
 	// Report.
 	for i, t := range targets {
+		if img, err := images.ImageInspect(ctx, t.Image); err == nil && img.ID != ids[i] {
+			return exitcode.With(exitcode.Failed, fmt.Errorf("%s changed during the upload (now %s, checked %s): something else tagged it; check the registry and push again", t.Image, img.ID, ids[i]))
+		}
 		digest, err := push.Digest(ctx, images, pre.Registry, t)
 		if err != nil {
 			return exitcode.With(exitcode.Failed, fmt.Errorf("%s was pushed but its digest cannot be read: %w", t.Image, err))
@@ -166,15 +258,20 @@ func newPushReport(project, registry string, opts pushOptions, skipped []push.Sk
 
 // pushReport is what push prints, as text or as one JSON document.
 type pushReport struct {
-	Project  string        `json:"project"`
-	Registry string        `json:"registry"`
-	Result   string        `json:"result"`
-	DryRun   bool          `json:"dry_run"`
-	Build    bool          `json:"build"`
-	Commit   string        `json:"commit,omitempty"`
-	Dirty    bool          `json:"dirty,omitempty"`
-	Images   []pushedImage `json:"images"`
-	Skipped  []push.Skip   `json:"skipped"`
+	Project  string `json:"project"`
+	Registry string `json:"registry"`
+	Result   string `json:"result"`
+	DryRun   bool   `json:"dry_run"`
+	Build    bool   `json:"build"`
+	Commit   string `json:"commit,omitempty"`
+	Dirty    bool   `json:"dirty,omitempty"`
+	// Untested: pushed with --untested, no test required.
+	Untested bool `json:"untested,omitempty"`
+	// Refused is why push refused (exit 3), the report printed before the
+	// error.
+	Refused string        `json:"refused,omitempty"`
+	Images  []pushedImage `json:"images"`
+	Skipped []push.Skip   `json:"skipped"`
 	// Inferred are the services built as the procedure builds them (no
 	// build section in the Compose file).
 	Inferred []string `json:"inferred_builds,omitempty"`
@@ -183,7 +280,24 @@ type pushReport struct {
 type pushedImage struct {
 	Service string `json:"service"`
 	Image   string `json:"image"`
-	Digest  string `json:"digest,omitempty"`
+	// ID is the local image checked and uploaded.
+	ID     string `json:"id,omitempty"`
+	Digest string `json:"digest,omitempty"`
+	// Test is the test the image relies on: "tested OK 5m ago on host by
+	// alice, commit abc, same layers", or UNTESTED.
+	Test string `json:"test,omitempty"`
+}
+
+// refuse prints the report with the refusal err (as JSON, the refusal in
+// it; as text, the report only: the error follows on stderr) and returns
+// err.
+func (r *pushReport) refuse(w io.Writer, format string, err error) error {
+	r.Result = "refused"
+	r.Refused = err.Error()
+	if perr := r.print(w, format); perr != nil {
+		return errors.Join(err, perr)
+	}
+	return err
 }
 
 func (r *pushReport) print(w io.Writer, format string) error {
@@ -201,20 +315,22 @@ func (r *pushReport) print(w io.Writer, format string) error {
 	switch {
 	case len(r.Images) == 0:
 		fmt.Fprintf(&b, "Nothing to push to %s in project %s.\n", r.Registry, r.Project)
+	case r.Refused != "":
+		fmt.Fprintf(&b, "Refused to push to %s, project %s, commit %s:\n", r.Registry, r.Project, commit)
 	case r.DryRun:
-		fmt.Fprintf(&b, "Would push to %s (dry run: nothing built or pushed), project %s, commit %s:\n", r.Registry, r.Project, commit)
+		fmt.Fprintf(&b, "Would push%s to %s (dry run: nothing built or pushed), project %s, commit %s:\n", untested(r.Untested), r.Registry, r.Project, commit)
 	default:
-		fmt.Fprintf(&b, "Pushed to %s, project %s, commit %s:\n", r.Registry, r.Project, commit)
+		fmt.Fprintf(&b, "Pushed%s to %s, project %s, commit %s:\n", untested(r.Untested), r.Registry, r.Project, commit)
 	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	if len(r.Images) > 0 {
-		fmt.Fprintln(tw, "SERVICE\tIMAGE\tDIGEST")
+		fmt.Fprintln(tw, "SERVICE\tIMAGE\tDIGEST\tTEST")
 		for _, i := range r.Images {
 			d := i.Digest
 			if d == "" {
 				d = "-"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", i.Service, i.Image, d)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", i.Service, i.Image, d, orDash(i.Test))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -241,6 +357,14 @@ func (r *pushReport) print(w io.Writer, format string) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// untested is " UNTESTED" for a push with --untested.
+func untested(u bool) string {
+	if u {
+		return " UNTESTED"
+	}
+	return ""
 }
 
 // cliImages inspects images with the engine client of the docker CLI,

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/internal/record"
 	"github.com/picasoft/docker-picatest/internal/safety"
 	"github.com/picasoft/docker-picatest/internal/termsafe"
 	"github.com/picasoft/docker-picatest/smoke"
@@ -35,7 +36,9 @@ func newStatusCommand(dockerCli command.Cli, newBackend BackendFunc, root *rootO
 		Short:   "Show the test deployment: state, health, test URLs and owner of each service",
 		Long: `Lists the containers of the test deployment, one line each: service, state,
 health, restarts, test URLs, and who deployed it (owner, branch, commit) and
-when (age). With -p and no Compose file, the deployment is found by its
+when (age), then the project's last test record (what every up leaves on
+the daemon, and push relies on: verdict, when, by whom, commit, clean tree
+or not). With -p and no Compose file, the deployment is found by its
 project name alone; --instance shows an instance of the project instead of
 the default deployment. --all lists the test deployments of every project
 on the engine, instances included, as 'docker compose ls' lists projects:
@@ -101,7 +104,22 @@ func runStatus(ctx context.Context, dockerCli command.Cli, newBackend BackendFun
 	if err != nil {
 		return err
 	}
-	return printStatus(dockerCli.Out(), p.Name, lines, opts.format, root.upCommand())
+	rec := lastRecord(ctx, dockerCli, root, p.Name, p.WorkingDir)
+	return printStatus(dockerCli.Out(), p.Name, lines, rec, opts.format, root.upCommand())
+}
+
+// lastRecord is the last test record of the project (internal/record),
+// nil when there is none or it cannot be read: status shows it, and never
+// fails for it.
+func lastRecord(ctx context.Context, dockerCli command.Cli, root *rootOptions, project, dir string) *record.Record {
+	if inst, err := root.composeOptions().InstanceName(dir); err == nil && inst != "" {
+		project = strings.TrimSuffix(project, "-"+inst)
+	}
+	rec, err := record.Last(ctx, dockerCli.Client(), project)
+	if err != nil {
+		return nil
+	}
+	return rec
 }
 
 // statusLines are the lines of `status` for one project, sorted by
@@ -218,15 +236,26 @@ func printLocks(w io.Writer, locks []safety.Holder) error {
 	return tw.Flush()
 }
 
-func printStatus(w io.Writer, project string, lines []containerStatus, format, up string) error {
+func printStatus(w io.Writer, project string, lines []containerStatus, rec *record.Record, format, up string) error {
 	if format == "json" {
-		return writeJSON(w, map[string]any{"project": project, "containers": lines})
+		doc := map[string]any{"project": project, "containers": lines}
+		if rec != nil {
+			doc["last_test"] = rec
+		}
+		return writeJSON(w, doc)
 	}
 	if len(lines) == 0 {
-		_, err := fmt.Fprintf(w, "Project %s has no containers: start it with '%s'.\n", termsafe.String(project), up)
+		if _, err := fmt.Fprintf(w, "Project %s has no containers: start it with '%s'.\n", termsafe.String(project), up); err != nil {
+			return err
+		}
+	} else if err := printStatusTable(w, lines, false); err != nil {
 		return err
 	}
-	return printStatusTable(w, lines, false)
+	if rec != nil {
+		_, err := fmt.Fprintf(w, "Last test: %s\n", termsafe.String(rec.Summary(time.Now())))
+		return err
+	}
+	return nil
 }
 
 // printStatusTable prints lines as a table, with the project of each line

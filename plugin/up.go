@@ -249,6 +249,10 @@ func upProject(ctx context.Context, dockerCli command.Cli, newBackend BackendFun
 	}
 	defer release()
 	run.release = release
+	// The test record is written before the lock is released, with the
+	// verdict: by report, or here when the test stops before it.
+	run.rec = newTestRecorder(ctx, run)
+	defer func() { run.rec.finish(ctx, err) }()
 	warnings, err := run.resetBuildPull(ctx)
 	if err != nil {
 		return project, err
@@ -284,6 +288,8 @@ type upRun struct {
 	// release frees the project's lock (idempotent): --follow frees it
 	// once the report is printed, not when the user stops following.
 	release func()
+	// rec writes the test record (record.go).
+	rec *testRecorder
 }
 
 // preflight applies the safety rules (test host, lock, owner), checks the
@@ -534,6 +540,11 @@ func (r *upRun) startAndWait(ctx context.Context, warnings []string) (report *up
 // real secrets when they were started with --real-secrets), returns the
 // test's failure, and with --follow streams the logs.
 func (r *upRun) report(ctx context.Context, report *upReport, werr *smoke.WaitError) error {
+	testErr := checksError(report.checkResult)
+	if werr != nil {
+		testErr = fmt.Errorf("service %s: %s", werr.Service, werr.Reason)
+	}
+	r.rec.finish(ctx, testErr)
 	if !r.opts.quiet {
 		out, err := report.render(r.opts.format)
 		if err != nil {

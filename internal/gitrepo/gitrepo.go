@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -100,4 +101,78 @@ func FileStatus(path string) (inRepo, tracked, ignored bool) {
 	tracked = exec.Command("git", "-C", dir, "ls-files", "--error-unmatch", "--", path).Run() == nil
 	ignored = exec.Command("git", "-C", dir, "check-ignore", "-q", "--", path).Run() == nil
 	return true, tracked, ignored
+}
+
+// Dirty returns the files under paths (files or directories, in one or
+// more work trees) that are modified, staged, deleted or untracked
+// (ignored files excluded), as absolute paths, sorted. A path that is not
+// in a git work tree is an error naming it.
+func Dirty(paths []string) ([]string, error) {
+	byRoot := map[string][]string{}
+	var roots []string
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, err
+		}
+		root := Root(existingDir(abs))
+		if root == "" {
+			return nil, fmt.Errorf("%s is not in a git work tree", abs)
+		}
+		rel, err := filepath.Rel(root, abs)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := byRoot[root]; !ok {
+			roots = append(roots, root)
+		}
+		byRoot[root] = append(byRoot[root], filepath.ToSlash(rel))
+	}
+	seen := map[string]bool{}
+	var dirty []string
+	for _, root := range roots {
+		args := append([]string{"-C", root, "status", "--porcelain", "-z", "--untracked-files=all", "--"}, literal(byRoot[root])...)
+		out, err := exec.Command("git", args...).Output()
+		if err != nil {
+			return nil, fmt.Errorf("git status failed in %s: %v", root, err)
+		}
+		entries := strings.Split(string(out), "\x00")
+		for i := 0; i < len(entries); i++ {
+			e := entries[i]
+			if len(e) < 4 {
+				continue
+			}
+			if e[0] == 'R' || e[0] == 'C' {
+				i++ // the original path of a rename or copy follows
+			}
+			f := filepath.Join(root, filepath.FromSlash(e[3:]))
+			if !seen[f] {
+				seen[f] = true
+				dirty = append(dirty, f)
+			}
+		}
+	}
+	slices.Sort(dirty)
+	return dirty, nil
+}
+
+// literal makes paths git pathspecs matching exactly those paths (no glob).
+func literal(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		if p == "." {
+			out[i] = p
+			continue
+		}
+		out[i] = ":(literal)" + p
+	}
+	return out
+}
+
+// existingDir is path if it is a directory, else its parent.
+func existingDir(path string) string {
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return path
+	}
+	return filepath.Dir(path)
 }

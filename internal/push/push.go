@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -144,6 +146,43 @@ func Digest(ctx context.Context, c ImageInspector, reg *registry.Client, t Targe
 	return "", regErr
 }
 
+// cleanTree returns the commit checked out in dir and the files among
+// inputs (and dir itself) with uncommitted or untracked changes, as paths
+// relative to dir. An input outside dir's work tree is an error: the
+// commit would not hold it.
+func cleanTree(dir string, inputs []string) (string, []string, error) {
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return "", nil, fmt.Errorf("%s is not in a git work tree with a commit (git rev-parse HEAD failed)", dir)
+	}
+	commit := strings.TrimSpace(string(out))
+	root := gitrepo.Root(dir)
+	for _, in := range inputs {
+		if gitrepo.Root(in) != root {
+			return commit, nil, fmt.Errorf("%s is read by the build but is outside the git work tree of the project (%s): commit %s does not hold it", in, root, short(commit))
+		}
+	}
+	abs, err := gitrepo.Dirty(append([]string{dir}, inputs...))
+	if err != nil {
+		return commit, nil, err
+	}
+	var dirty []string
+	for _, f := range abs {
+		if rel, err := filepath.Rel(dir, f); err == nil {
+			f = rel
+		}
+		dirty = append(dirty, filepath.ToSlash(f))
+	}
+	return commit, dirty, nil
+}
+
+func short(commit string) string {
+	if len(commit) > 12 {
+		return commit[:12]
+	}
+	return commit
+}
+
 // ImageInspector is the part of the moby client that push needs.
 type ImageInspector interface {
 	ImageInspect(ctx context.Context, image string, opts ...client.ImageInspectOption) (client.ImageInspectResult, error)
@@ -153,8 +192,14 @@ type ImageInspector interface {
 type Options struct {
 	// Registry is the home registry, host[/path].
 	Registry string
-	// Dir is the project directory, whose git tree must be clean.
+	// Dir is the project directory: the commit pushed is the one checked
+	// out there.
 	Dir string
+	// Inputs are the files and folders the pushed builds read
+	// (record.Inputs: the project folder, the Compose files, each build
+	// context and Dockerfile, inside or outside Dir): none may have
+	// uncommitted or untracked files, and all must be in Dir's work tree.
+	Inputs []string
 	// AllowDirty pushes from a tree with uncommitted or untracked files.
 	AllowDirty bool
 	// Build: the images are rebuilt from the untransformed project, so
@@ -187,12 +232,12 @@ func Check(ctx context.Context, cfg *configfile.ConfigFile, images ImageInspecto
 	if err := reg.Ping(ctx); err != nil {
 		return nil, err
 	}
-	commit, dirty, err := gitrepo.State(o.Dir)
+	commit, dirty, err := cleanTree(o.Dir, o.Inputs)
 	switch {
 	case err != nil && !o.AllowDirty:
 		return nil, exitcode.With(exitcode.Refused, fmt.Errorf("%v\nPush from a git work tree, so that the image matches a commit, or use --allow-dirty", err))
 	case len(dirty) > 0 && !o.AllowDirty:
-		return nil, exitcode.With(exitcode.Refused, fmt.Errorf("the git tree of %s has uncommitted or untracked files:\n  %s\nCommit (or remove) them first, so that the image matches a commit, or use --allow-dirty", o.Dir, strings.Join(dirty, "\n  ")))
+		return nil, exitcode.With(exitcode.Refused, fmt.Errorf("files read by the push (the Compose files, the build contexts and Dockerfiles) have uncommitted or untracked changes:\n  %s\nCommit (or remove) them first, so that the image matches a commit, or use --allow-dirty", strings.Join(dirty, "\n  ")))
 	}
 	if !o.Build {
 		if err := CheckLocalImages(ctx, images, targets, false); err != nil {

@@ -55,3 +55,26 @@ services:
 	assert.Equal(t, targets[0].Service, "b")
 	assert.Equal(t, len(skipped), 0)
 }
+
+func TestSelectPushTargetsRegistryPathBoundary(t *testing.T) {
+	p := composetest.Load(t, `
+services:
+  a:
+    build: ./a
+    image: host.example/team/a:1
+  b:
+    build: ./b
+    image: host.example/team2/x:1
+  c:
+    build: ./c
+    image: host.example/team:1
+`, nil)
+	targets, skipped := SelectTargets(p, "host.example/team", nil)
+	// team2/x is not under team: the prefix ends at a '/'; nor is the
+	// image named team itself.
+	assert.Equal(t, len(targets), 1, "%v %v", targets, skipped)
+	assert.Equal(t, targets[0].Service, "a")
+	assert.Equal(t, len(skipped), 2)
+	assert.Check(t, is.Contains(skipped[0].Reason, "other registry"))
+	assert.Check(t, is.Contains(skipped[1].Reason, "other registry"))
+}
