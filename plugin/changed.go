@@ -15,6 +15,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/junit"
 	"github.com/picasoft/docker-picatest/internal/termsafe"
+	"github.com/picasoft/docker-picatest/testrun"
 )
 
 // This file holds up --changed: the ordinary up of each changed service
@@ -76,8 +77,8 @@ func runChanged(ctx context.Context, dockerCli command.Cli, newBackend BackendFu
 		// the previous folder do not carry over.
 		root.ProjectDir = dir
 		root.masks.Set(nil)
-		var fr *upReport
-		project, err := upProject(ctx, dockerCli, newBackend, root, folderOpts, nil, func(r *upReport) error {
+		var fr *testrun.Report
+		project, err := upProject(ctx, dockerCli, newBackend, root, folderOpts, nil, func(r *testrun.Report) error {
 			fr = r
 			return nil
 		})
@@ -114,7 +115,7 @@ func runChanged(ctx context.Context, dockerCli command.Cli, newBackend BackendFu
 		}
 		res.detail = m.String(res.detail)
 		if opts.junit != "" {
-			suites = append(suites, upSuite(f.Dir, fr, err, opts.checks.noSmoke, m))
+			suites = append(suites, upSuite(f.Dir, fr, err, opts.checks.NoSmoke, m))
 		}
 		rep.Folders = append(rep.Folders, res)
 		worst = max(worst, res.ExitCode)

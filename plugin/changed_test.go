@@ -16,6 +16,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/junit/junittest"
 	"github.com/picasoft/docker-picatest/internal/mask"
 	"github.com/picasoft/docker-picatest/smoke"
+	"github.com/picasoft/docker-picatest/testrun"
 )
 
 func TestUpChangedRefusesConflictingFlags(t *testing.T) {
@@ -95,13 +96,13 @@ func TestUpSuite(t *testing.T) {
 	var suites []junit.Suite
 
 	t.Run("a failed wait, with its log lines; the checks not run", func(t *testing.T) {
-		rep := &upReport{Project: "pad", Result: "failed", waitFailed: true,
-			Services: []serviceReport{
-				{Service: "db", State: "running", Health: "healthy", done: true},
+		rep := &testrun.Report{Project: "pad", Result: "failed", WaitFailed: true,
+			Services: []testrun.ServiceReport{
+				{Service: "db", State: "running", Health: "healthy", Done: true},
 				{Service: "pad", State: "running", Health: "unhealthy"},
 				{Service: "worker", State: "created"},
 			},
-			Failure: &failureReport{Service: "pad", Reason: "unhealthy", State: "running", Health: "unhealthy",
+			Failure: &testrun.FailureReport{Service: "pad", Reason: "unhealthy", State: "running", Health: "unhealthy",
 				LogTail: []string{"starting", "token hunter2secret rejected"}},
 		}
 		s := upSuite("pica-pad", rep, errors.New("test failed"), false, m)
@@ -114,15 +115,15 @@ func TestUpSuite(t *testing.T) {
 		assert.Check(t, !strings.Contains(text, "hunter2secret"))
 	})
 	t.Run("smoke checks and log scan", func(t *testing.T) {
-		rep := &upReport{Project: "pad", Result: "failed",
-			Services: []serviceReport{{Service: "pad", State: "running", done: true}, {Service: "web", State: "running", done: true}},
-			checkResult: checkResult{
-				Smoke: &smokeSection{Checks: []smokeCheck{
+		rep := &testrun.Report{Project: "pad", Result: "failed",
+			Services: []testrun.ServiceReport{{Service: "pad", State: "running", Done: true}, {Service: "web", State: "running", Done: true}},
+			CheckResult: testrun.CheckResult{
+				Smoke: &testrun.SmokeSection{Checks: []testrun.SmokeCheck{
 					{Service: "pad", URL: "https://pad.test.picasoft.net/", Result: string(smoke.OK)},
-					{Service: "web", URL: "https://web.test.picasoft.net/", Result: "status 500", line: "https://web.test.picasoft.net/ 500"},
-					{Service: "web", Router: "web-regexp", Result: string(smoke.Skipped), line: "skipped: HostRegexp"},
+					{Service: "web", URL: "https://web.test.picasoft.net/", Result: "status 500", Line: "https://web.test.picasoft.net/ 500"},
+					{Service: "web", Router: "web-regexp", Result: string(smoke.Skipped), Line: "skipped: HostRegexp"},
 				}},
-				Logs: &logSection{Strict: true, Matches: []smoke.LogMatch{{Service: "web", Container: "web-1", Lines: []string{"error: boom"}, Total: 3}}},
+				Logs: &testrun.LogSection{Strict: true, Matches: []smoke.LogMatch{{Service: "web", Container: "web-1", Lines: []string{"error: boom"}, Total: 3}}},
 			},
 		}
 		s := upSuite("pica-pad", rep, nil, false, nil)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/deploy"
 	"github.com/picasoft/docker-picatest/internal/safety"
+	"github.com/picasoft/docker-picatest/testrun"
 )
 
 type downOptions struct {
@@ -71,7 +72,7 @@ func runDown(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 	}
 	defer release()
 	engine := dockerCli.Client()
-	if err := checkInstanceNames(ctx, engine, root, p); err != nil {
+	if err := testrun.CheckInstanceNames(ctx, engine, root.Instance, p); err != nil {
 		return err
 	}
 	down := api.DownOptions{RemoveOrphans: true, Volumes: true}

@@ -10,6 +10,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/junit"
 	"github.com/picasoft/docker-picatest/internal/mask"
 	"github.com/picasoft/docker-picatest/smoke"
+	"github.com/picasoft/docker-picatest/testrun"
 )
 
 // This file builds the JUnit report (--junit FILE of up and smoke) from
@@ -19,7 +20,7 @@ import (
 // upSuite is the suite of one run of up named name: the cases of its
 // report, or, when the run stopped before a report, one errored case
 // saying why (err). m masks the secrets of the run.
-func upSuite(name string, rep *upReport, err error, noSmoke bool, m *mask.Masker) junit.Suite {
+func upSuite(name string, rep *testrun.Report, err error, noSmoke bool, m *mask.Masker) junit.Suite {
 	s := junit.Suite{Name: name, Timestamp: time.Now().UTC().Format(time.RFC3339)}
 	if host, herr := os.Hostname(); herr == nil {
 		s.Hostname = host
@@ -32,28 +33,28 @@ func upSuite(name string, rep *upReport, err error, noSmoke bool, m *mask.Masker
 		s.Cases = []junit.Case{junit.Errored("up", name, firstLine(msg), msg)}
 		return s.Map(m.String)
 	}
-	s.Time = junit.Seconds(rep.elapsed)
+	s.Time = junit.Seconds(rep.Elapsed)
 	s.Properties = &junit.Properties{List: []junit.Property{{Name: "project", Value: rep.Project}, {Name: "result", Value: rep.Result}}}
 	f := rep.Failure
 	seen := false
 	for _, svc := range rep.Services {
-		c := junit.Case{Name: "wait " + svc.Service, Classname: name, Time: junit.Seconds(svc.ready), SystemOut: junit.Output(svc.stateLine())}
+		c := junit.Case{Name: "wait " + svc.Service, Classname: name, Time: junit.Seconds(svc.Ready), SystemOut: junit.Output(stateLine(svc))}
 		switch {
-		case rep.waitFailed && f.Service == svc.Service:
+		case rep.WaitFailed && f.Service == svc.Service:
 			c, seen = waitFailure(name, f), true
-			c.Time = junit.Seconds(rep.elapsed)
-		case rep.waitFailed && !svc.done:
-			c.Skipped = &junit.Message{Message: "not ready when the wait stopped on service " + f.Service + ": " + svc.stateLine()}
+			c.Time = junit.Seconds(rep.Elapsed)
+		case rep.WaitFailed && !svc.Done:
+			c.Skipped = &junit.Message{Message: "not ready when the wait stopped on service " + f.Service + ": " + stateLine(svc)}
 		}
 		s.Cases = append(s.Cases, c)
 	}
-	if rep.waitFailed && !seen {
+	if rep.WaitFailed && !seen {
 		s.Cases = append(s.Cases, waitFailure(name, f))
 	}
 	switch {
 	case rep.Smoke != nil || rep.Logs != nil:
-		s.Cases = append(s.Cases, checkCases(name, rep.checkResult, rep.serviceNames())...)
-	case rep.waitFailed:
+		s.Cases = append(s.Cases, checkCases(name, rep.CheckResult, reportServices(rep))...)
+	case rep.WaitFailed:
 		s.Cases = append(s.Cases, junit.SkippedCase("smoke checks and log scan", name, "not run: service "+f.Service+" failed the wait"))
 	case noSmoke:
 		s.Cases = append(s.Cases, junit.SkippedCase("smoke checks and log scan", name, "skipped (--no-smoke)"))
@@ -63,7 +64,7 @@ func upSuite(name string, rep *upReport, err error, noSmoke bool, m *mask.Masker
 
 // waitFailure is the failed case of the service whose wait failed, with
 // its last health checks and log lines.
-func waitFailure(class string, f *failureReport) junit.Case {
+func waitFailure(class string, f *testrun.FailureReport) junit.Case {
 	var b strings.Builder
 	fmt.Fprintf(&b, "service %s: %s (state %s, health %s)\n", f.Service, f.Reason, f.State, orDash(f.Health))
 	writeLines(&b, "Last health checks:", f.HealthLog)
@@ -73,7 +74,7 @@ func waitFailure(class string, f *failureReport) junit.Case {
 
 // checkCases are the cases of the smoke checks (one per URL) and of the
 // log scan (one per service).
-func checkCases(class string, res checkResult, services []string) []junit.Case {
+func checkCases(class string, res testrun.CheckResult, services []string) []junit.Case {
 	var out []junit.Case
 	logLines, logTotal := map[string][]string{}, map[string]int{}
 	if res.Logs != nil {
@@ -99,12 +100,12 @@ func checkCases(class string, res checkResult, services []string) []junit.Case {
 			jc := junit.Case{Name: name, Classname: class, Time: junit.Seconds(time.Duration(c.LatencyMS * float64(time.Millisecond)))}
 			switch c.Result {
 			case string(smoke.OK):
-				jc.SystemOut = junit.Output(c.line)
+				jc.SystemOut = junit.Output(c.Line)
 			case string(smoke.Skipped):
-				jc.Skipped = &junit.Message{Message: c.line}
+				jc.Skipped = &junit.Message{Message: c.Line}
 			default:
 				var b strings.Builder
-				b.WriteString(c.line + "\n")
+				b.WriteString(c.Line + "\n")
 				if c.Detail != "" {
 					b.WriteString(c.Detail + "\n")
 				}
@@ -135,7 +136,7 @@ func checkCases(class string, res checkResult, services []string) []junit.Case {
 }
 
 // smokeSuite is the suite of a run of smoke.
-func smokeSuite(name string, res checkResult, health map[string]string, m *mask.Masker) junit.Suite {
+func smokeSuite(name string, res testrun.CheckResult, health map[string]string, m *mask.Masker) junit.Suite {
 	services := make([]string, 0, len(health))
 	for svc := range health {
 		services = append(services, svc)
@@ -166,12 +167,12 @@ func firstLine(s string) string {
 }
 
 // stateLine is the state of a service as the report says it.
-func (s serviceReport) stateLine() string {
+func stateLine(s testrun.ServiceReport) string {
 	return fmt.Sprintf("state %s, health %s, %s", s.State, orDash(s.Health), plural(s.Restarts, "restart"))
 }
 
-// serviceNames are the services of the report, sorted.
-func (r *upReport) serviceNames() []string {
+// reportServices are the services of the report, sorted.
+func reportServices(r *testrun.Report) []string {
 	var out []string
 	for _, s := range r.Services {
 		out = append(out, s.Service)

@@ -19,6 +19,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/composetest"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/mask"
+	"github.com/picasoft/docker-picatest/testrun"
 	"github.com/picasoft/docker-picatest/transforms"
 	"github.com/picasoft/docker-picatest/transforms/testurls"
 )
@@ -198,10 +199,10 @@ func TestUpJSONReportMasksRewrittenSecrets(t *testing.T) {
 	assert.NilError(t, err)
 	root := &rootOptions{}
 	root.masks.Set(m.WithRewriters(rw))
-	rep := &upReport{Project: "p", Result: "ok", Services: []serviceReport{{Service: "web", State: "running", Restarts: 2}},
+	rep := &testrun.Report{Project: "p", Result: "ok", Services: []testrun.ServiceReport{{Service: "web", State: "running", Restarts: 2}},
 		Rewrites: []transforms.Change{{Transform: "test-urls", Where: "services.web.environment.WEBHOOK",
 			Old: "https://team.picasoft.net/hooks/tok-0c8e5a71", New: "https://team.test.picasoft.net/hooks/tok-0c8e5a71"}}}
-	out, err := rep.render("json")
+	out, err := renderReport(rep, "json")
 	assert.NilError(t, err)
 	var b strings.Builder
 	assert.NilError(t, root.masks.WriteJSON(&b, out))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/smoke"
+	"github.com/picasoft/docker-picatest/testrun"
 )
 
 type smokeOptions struct {
@@ -54,7 +55,7 @@ log scan.`,
 		}),
 	}
 	f := cmd.Flags()
-	opts.checks.addFlags(f, false)
+	addCheckFlags(f, &opts.checks, false)
 	f.DurationVar(&opts.waitTimeout, "wait-timeout", time.Minute, "Maximum time to wait for Traefik to route each host")
 	f.StringVar(&opts.format, "format", "text", "Format of the report. Values: [text | json]")
 	f.StringVar(&opts.junit, "junit", "", "Also write the report as JUnit XML to `FILE` (GitLab artifacts:reports:junit)")
@@ -65,7 +66,7 @@ log scan.`,
 type smokeReport struct {
 	Project string `json:"project"`
 	Result  string `json:"result"`
-	checkResult
+	testrun.CheckResult
 }
 
 func runSmoke(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts smokeOptions, services []string) error {
@@ -95,7 +96,7 @@ func smokeProject(ctx context.Context, dockerCli command.Cli, newBackend Backend
 		return "", false, err
 	}
 	project = tp.Project.Name
-	c, err := prepareChecks(tp, opts.checks)
+	c, err := testrun.PrepareChecks(tp, opts.checks)
 	if err != nil {
 		return project, false, err
 	}
@@ -106,7 +107,7 @@ func smokeProject(ctx context.Context, dockerCli command.Cli, newBackend Backend
 	if len(health) == 0 {
 		return project, false, exitcode.With(exitcode.Failed, fmt.Errorf("project %s has no containers: start it with '%s'", project, root.upCommand()))
 	}
-	res, err := c.run(ctx, dockerCli, project, opts.waitTimeout, health)
+	res, err := c.Run(ctx, dockerCli.Client(), project, opts.waitTimeout, health)
 	if err != nil {
 		return project, false, err
 	}
@@ -116,8 +117,8 @@ func smokeProject(ctx context.Context, dockerCli command.Cli, newBackend Backend
 		}
 		written = true
 	}
-	rep := smokeReport{Project: tp.Project.Name, Result: "ok", checkResult: res}
-	if svc, _ := res.failure(); svc != "" {
+	rep := smokeReport{Project: tp.Project.Name, Result: "ok", CheckResult: res}
+	if svc, _ := res.FirstFailure(); svc != "" {
 		rep.Result = "failed"
 	}
 	var b strings.Builder
@@ -128,7 +129,7 @@ func smokeProject(ctx context.Context, dockerCli command.Cli, newBackend Backend
 		}
 		b.WriteString(out)
 	} else {
-		res.print(&b)
+		printChecks(&b, res)
 		if rep.Result == "ok" {
 			fmt.Fprintf(&b, "OK: project %s passes the smoke checks\n", rep.Project)
 		}
@@ -142,5 +143,5 @@ func smokeProject(ctx context.Context, dockerCli command.Cli, newBackend Backend
 	if err := write(dockerCli.Out(), strings.TrimPrefix(b.String(), "\n")); err != nil {
 		return project, written, err
 	}
-	return project, written, checksError(res)
+	return project, written, res.Failed()
 }

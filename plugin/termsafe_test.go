@@ -17,6 +17,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/safety"
 	"github.com/picasoft/docker-picatest/smoke"
+	"github.com/picasoft/docker-picatest/testrun"
 )
 
 // hostile is what a container can print to take over a terminal: clear
@@ -35,21 +36,21 @@ func assertInert(t *testing.T, out string) {
 }
 
 func TestUpReportEscapesWhatContainersPrint(t *testing.T) {
-	r := &upReport{Project: "pad", Result: "failed", Services: []serviceReport{{Service: "pad", Image: "pad:1\x1b[2J", State: "running"}},
-		Failure: &failureReport{Service: "pad", Reason: "unhealthy", State: "running", Health: "unhealthy",
+	r := &testrun.Report{Project: "pad", Result: "failed", Services: []testrun.ServiceReport{{Service: "pad", Image: "pad:1\x1b[2J", State: "running"}},
+		Failure: &testrun.FailureReport{Service: "pad", Reason: "unhealthy", State: "running", Health: "unhealthy",
 			HealthLog: []string{hostile, "two\nlines"}, LogTail: []string{hostile}},
-		checkResult: checkResult{
-			Smoke: &smokeSection{Proxy: "127.0.0.1:80", Checks: []smokeCheck{{Result: "FAIL", line: "FAIL  https://pad.test.picasoft.net/  " + hostile}}},
-			Logs:  &logSection{Matches: []smoke.LogMatch{{Service: "pad", Container: "pad-1", Lines: []string{hostile, "tab\tkept"}, Total: 2}}},
+		CheckResult: testrun.CheckResult{
+			Smoke: &testrun.SmokeSection{Proxy: "127.0.0.1:80", Checks: []testrun.SmokeCheck{{Result: "FAIL", Line: "FAIL  https://pad.test.picasoft.net/  " + hostile}}},
+			Logs:  &testrun.LogSection{Matches: []smoke.LogMatch{{Service: "pad", Container: "pad-1", Lines: []string{hostile, "tab\tkept"}, Total: 2}}},
 		}}
-	out, err := r.render("text")
+	out, err := renderReport(r, "text")
 	assert.NilError(t, err)
 	assertInert(t, out)
 	assert.Check(t, is.Contains(out, "  two\\x0alines\n"), "a health check's output stays on its line")
 	assert.Check(t, is.Contains(out, "WARNING: pad | tab\tkept\n"), "tabs of log lines are kept")
 	assert.Check(t, is.Contains(out, "pad:1\\x1b[2J"))
 
-	js, err := r.render("json")
+	js, err := renderReport(r, "json")
 	assert.NilError(t, err)
 	for _, c := range []string{"\x1b", "\x07", "\u009b", "\r"} {
 		assert.Check(t, !strings.Contains(js, c), "%q raw in the JSON", c)

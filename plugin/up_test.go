@@ -9,6 +9,7 @@ import (
 
 	"github.com/picasoft/docker-picatest/internal/composetest"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
+	"github.com/picasoft/docker-picatest/testrun"
 	"github.com/picasoft/docker-picatest/transforms"
 )
 
@@ -45,11 +46,11 @@ func TestUpDetachIsAccepted(t *testing.T) {
 // TestUpReportNamesFilesAsConfigDoes: the example secrets of up's report
 // are named relative to the project inside it, absolute outside.
 func TestUpReportNamesFilesAsConfigDoes(t *testing.T) {
-	r := &upReport{Project: "pad", Result: "ok", dir: "/home/admin/services/pad", ExampleSecrets: []transforms.Change{
+	r := &testrun.Report{Project: "pad", Result: "ok", Dir: "/home/admin/services/pad", ExampleSecrets: []transforms.Change{
 		{Transform: "example-secrets", Where: "services.pad.env_file[0]", Old: "/home/admin/services/pad/secrets/pad.secrets", New: "/home/admin/services/pad/secrets/pad.secrets.example"},
 		{Transform: "example-secrets", Where: "secrets.db", Old: "/srv/docker/secrets/db.secrets", New: "/srv/docker/secrets/db.secrets.example"},
 	}}
-	out, err := r.render("text")
+	out, err := renderReport(r, "text")
 	assert.NilError(t, err)
 	assert.Check(t, is.Contains(out, "0 rewrites, 2 example secrets used\n"+
 		"  services.pad.env_file[0]: secrets/pad.secrets.example\n"+

@@ -1,4 +1,4 @@
-package plugin
+package testrun
 
 import (
 	"context"
@@ -22,10 +22,10 @@ import (
 // context of its own: after Ctrl-C the command's is cancelled.
 const recordTimeout = 30 * time.Second
 
-// testRecorder writes the test record of one up (internal/record), once:
+// recorder writes the test record of one run (internal/record), once:
 // what was tested is read before the build, the images and the verdict
 // when the test ends.
-type testRecorder struct {
+type recorder struct {
 	engine client.APIClient
 	rec    record.Record
 	build  []string // the services built, whose images the record keeps
@@ -38,11 +38,11 @@ type testRecorder struct {
 	done        bool
 }
 
-// newTestRecorder reads what run is about to test: the commit, whether
-// the files the builds read are committed, and their content.
-func newTestRecorder(ctx context.Context, run *upRun) *testRecorder {
+// newRecorder reads what run is about to test: the commit, whether the
+// files the builds read are committed, and their content.
+func newRecorder(ctx context.Context, run *Run) *recorder {
 	p := run.p
-	t := &testRecorder{engine: run.engine, build: run.plan.Build, names: map[string]string{}, dockerfiles: map[string]string{}, log: run.dockerCli.Err(), phase: run.phase}
+	t := &recorder{engine: run.engine, build: run.plan.Build, names: map[string]string{}, dockerfiles: map[string]string{}, log: run.opts.Log, phase: run.phase}
 	base := run.tp.Before.Name
 	t.rec = record.Record{
 		Project: base, Instance: strings.TrimPrefix(strings.TrimPrefix(p.Name, base), "-"),
@@ -90,7 +90,7 @@ func testedContent(dir string, inputs []string) (content record.Content, commit 
 
 // finish writes the record with the verdict of testErr (nil: passed),
 // once; a failure to write is a warning, not the test's failure.
-func (t *testRecorder) finish(ctx context.Context, testErr error) {
+func (t *recorder) finish(ctx context.Context, testErr error) {
 	if t == nil || t.done {
 		return
 	}
