@@ -20,7 +20,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/record"
 	"github.com/picasoft/docker-picatest/internal/safety"
 	"github.com/picasoft/docker-picatest/internal/testproject"
-	"github.com/picasoft/docker-picatest/testrun"
+	"github.com/picasoft/docker-picatest/transforms/inferbuild"
 )
 
 type pushOptions struct {
@@ -123,7 +123,7 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 	}
 	targets, skipped := push.SelectTargets(p, s.Registry, services)
 	report := newPushReport(p.Name, s.Registry, opts, skipped)
-	report.Inferred = testrun.InferredBuilds(inferred)
+	report.Inferred = inferbuild.Services(inferred)
 	if len(targets) == 0 {
 		report.Result = "nothing to push"
 		return report.print(dockerCli.Out(), opts.format)

@@ -25,6 +25,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/settings"
 	"github.com/picasoft/docker-picatest/internal/termsafe"
 	"github.com/picasoft/docker-picatest/testrun"
+	"github.com/picasoft/docker-picatest/transforms/inferbuild"
 	"github.com/picasoft/docker-picatest/transforms/testlabels"
 )
 
@@ -387,7 +388,7 @@ func renderPlan(plan deploy.Plan, tp *testProject, chk *testrun.Checks, routing 
 		pulls = append(pulls, fmt.Sprintf("%s (%s)", name, p.Services[name].Image))
 	}
 	fmt.Fprintf(&b, "3. at the same time as the reset: build (labelled %s): %s\n   pull: %s\n", "test-build", listOrNone(builds), listOrNone(pulls))
-	for _, line := range inferredLines(testrun.InferredBuilds(tp.Changes)) {
+	for _, line := range inferredLines(inferbuild.Services(tp.Changes)) {
 		b.WriteString("   " + line + "\n")
 	}
 	if len(plan.Early) > 0 {

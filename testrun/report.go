@@ -3,7 +3,6 @@ package testrun
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/picasoft/docker-picatest/internal/exitcode"
@@ -72,7 +71,7 @@ func keptHosts(tp *testproject.Project) []testurls.KeptHost {
 func newReport(tp *testproject.Project, states []smoke.ServiceState, warnings []string, d time.Duration) *Report {
 	r := &Report{Project: tp.Project.Name, Result: "ok", Duration: d.Round(time.Millisecond).String(), Warnings: warnings,
 		Rewrites: tp.Rewrites(), ExampleSecrets: tp.ExampleSecrets(), KeptHosts: keptHosts(tp), Services: []ServiceReport{},
-		InferredBuilds: InferredBuilds(tp.Changes), Dir: tp.Project.WorkingDir, Elapsed: d}
+		InferredBuilds: inferbuild.Services(tp.Changes), Dir: tp.Project.WorkingDir, Elapsed: d}
 	started := time.Now().Add(-d)
 	for _, s := range states {
 		svc := tp.Project.Services[s.Service]
@@ -132,15 +131,4 @@ func (r *Report) Failed() error {
 		return exitcode.With(exitcode.Failed, fmt.Errorf("test failed: service %s: %s\nThe deployment is left running for debugging: 'docker picatest logs %s', 'docker picatest status'; 'docker picatest down' removes it", f.Service, f.Reason, f.Service))
 	}
 	return r.CheckResult.Failed()
-}
-
-// InferredBuilds are the services of the changes of inferbuild.
-func InferredBuilds(changes []transforms.Change) []string {
-	var out []string
-	for _, c := range changes {
-		if c.Transform == inferbuild.Name {
-			out = append(out, strings.TrimSuffix(strings.TrimPrefix(c.Where, "services."), ".build"))
-		}
-	}
-	return out
 }

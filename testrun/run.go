@@ -47,6 +47,13 @@ type Input interface {
 	IsTerminal() bool
 }
 
+// noInput is the Input of a run given none: empty, not a terminal (a
+// confirmation is refused unless Options.Yes).
+type noInput struct{}
+
+func (noInput) Read([]byte) (int, error) { return 0, io.EOF }
+func (noInput) IsTerminal() bool         { return false }
+
 // Run is one test run of a project, phase by phase.
 type Run struct {
 	tp      *testproject.Project
@@ -79,6 +86,9 @@ func New(tp *testproject.Project, backend Backend, opts Options) (*Run, error) {
 	}
 	if r.opts.Log == nil {
 		r.opts.Log = io.Discard
+	}
+	if r.opts.In == nil {
+		r.opts.In = noInput{}
 	}
 	return r, nil
 }

@@ -170,3 +170,15 @@ func servicesToInfer(p *types.Project, homeMade func(string) bool) []string {
 	}
 	return out
 }
+
+// Services are the services whose build the changes (of Transform, among
+// others) inferred.
+func Services(changes []transforms.Change) []string {
+	var out []string
+	for _, c := range changes {
+		if c.Transform == Name {
+			out = append(out, strings.TrimSuffix(strings.TrimPrefix(c.Where, "services."), ".build"))
+		}
+	}
+	return out
+}
