@@ -62,10 +62,7 @@ func runChanged(ctx context.Context, dockerCli command.Cli, newBackend BackendFu
 	rep := changedReport{Since: ch.Since, Why: ch.Why, Base: ch.Base, Result: "ok", Folders: []folderResult{}, Shared: ch.Shared}
 	var suites []junit.Suite
 	worst := 0
-	folderOpts := opts
-	folderOpts.changed, folderOpts.junit, folderOpts.quiet = false, "", opts.format == "json"
 	for i, f := range ch.Folders {
-		dir := filepath.Join(ch.Root, filepath.FromSlash(f.Dir))
 		phase("folder %s (%d/%d): up, for %s", f.Dir, i+1, len(ch.Folders), strings.Join(f.Files, ", "))
 		if opts.format != "json" {
 			if i > 0 {
@@ -73,49 +70,12 @@ func runChanged(ctx context.Context, dockerCli command.Cli, newBackend BackendFu
 			}
 			fmt.Fprintf(out, "== %s ==\n", f.Dir)
 		}
-		// Each folder is the project of its own directory: the masks of
-		// the previous folder do not carry over.
-		root.ProjectDir = dir
-		root.masks.Set(nil)
-		var fr *testrun.Report
-		project, err := upProject(ctx, dockerCli, newBackend, root, folderOpts, nil, func(r *testrun.Report) error {
-			fr = r
-			return nil
-		})
-		m := root.masks.Get()
-		res := folderResult{Folder: f.Dir, Files: f.Files, Project: project, ExitCode: exitcode.Of(err), Result: "ok"}
-		switch {
-		case fr != nil:
-			res.Result = fr.Result
-			res.detail = "healthy (" + fr.Duration + ")"
-			if fr.Failure != nil {
-				res.detail = fmt.Sprintf("service %s: %s", fr.Failure.Service, fr.Failure.Reason)
-			}
-			if opts.format == "json" {
-				js, jerr := renderJSON(fr)
-				if jerr != nil {
-					return jerr
-				}
-				masked, jerr := m.JSON([]byte(js))
-				if jerr != nil {
-					return jerr
-				}
-				res.Report = json.RawMessage(masked)
-			}
-		case err != nil:
-			res.Result = resultName(res.ExitCode)
-		}
+		res, suite, err := upFolder(ctx, dockerCli, newBackend, root, opts, filepath.Join(ch.Root, filepath.FromSlash(f.Dir)), f)
 		if err != nil {
-			res.Error = m.String(err.Error())
-			if fr == nil {
-				res.detail = firstLine(res.Error)
-				// up alone would print it on exit: say it now, as it comes.
-				fmt.Fprintf(dockerCli.Err(), "picatest: folder %s: %s\n", f.Dir, termsafe.Text(res.Error))
-			}
+			return err
 		}
-		res.detail = m.String(res.detail)
 		if opts.junit != "" {
-			suites = append(suites, upSuite(f.Dir, fr, err, opts.checks.NoSmoke, m))
+			suites = append(suites, suite)
 		}
 		rep.Folders = append(rep.Folders, res)
 		worst = max(worst, res.ExitCode)
@@ -142,16 +102,76 @@ func runChanged(ctx context.Context, dockerCli command.Cli, newBackend BackendFu
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	return rep.failed(worst)
+}
+
+// upFolder runs up in the service folder f (in dir) and returns its
+// result and its JUnit suite; err is an error of the JSON report only:
+// the folder's own failure is in its result.
+func upFolder(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc, root *rootOptions, opts upOptions, dir string, f changed.Folder) (folderResult, junit.Suite, error) {
+	folderOpts := opts
+	folderOpts.changed, folderOpts.junit, folderOpts.quiet = false, "", opts.format == "json"
+	// Each folder is the project of its own directory: the masks of
+	// the previous folder do not carry over.
+	root.ProjectDir = dir
+	root.masks.Set(nil)
+	var fr *testrun.Report
+	project, err := upProject(ctx, dockerCli, newBackend, root, folderOpts, nil, func(r *testrun.Report) error {
+		fr = r
+		return nil
+	})
+	m := root.masks.Get()
+	res := folderResult{Folder: f.Dir, Files: f.Files, Project: project, ExitCode: exitcode.Of(err), Result: "ok"}
+	switch {
+	case fr != nil:
+		res.Result = fr.Result
+		res.detail = "healthy (" + fr.Duration + ")"
+		if fr.Failure != nil {
+			res.detail = fmt.Sprintf("service %s: %s", fr.Failure.Service, fr.Failure.Reason)
+		}
+		if opts.format == "json" {
+			js, jerr := renderJSON(fr)
+			if jerr != nil {
+				return res, junit.Suite{}, jerr
+			}
+			masked, jerr := m.JSON([]byte(js))
+			if jerr != nil {
+				return res, junit.Suite{}, jerr
+			}
+			res.Report = json.RawMessage(masked)
+		}
+	case err != nil:
+		res.Result = resultName(res.ExitCode)
+	}
+	if err != nil {
+		res.Error = m.String(err.Error())
+		if fr == nil {
+			res.detail = firstLine(res.Error)
+			// up alone would print it on exit: say it now, as it comes.
+			fmt.Fprintf(dockerCli.Err(), "picatest: folder %s: %s\n", f.Dir, termsafe.Text(res.Error))
+		}
+	}
+	res.detail = m.String(res.detail)
+	var suite junit.Suite
+	if opts.junit != "" {
+		suite = upSuite(f.Dir, fr, err, opts.checks.NoSmoke, m)
+	}
+	return res, suite, nil
+}
+
+// failed is the error of up --changed whose worst exit code is worst (nil
+// when all passed).
+func (r changedReport) failed(worst int) error {
 	if worst == 0 {
 		return nil
 	}
 	var failed []string
-	for _, f := range rep.Folders {
+	for _, f := range r.Folders {
 		if f.ExitCode != 0 {
 			failed = append(failed, f.Folder)
 		}
 	}
-	return exitcode.With(worst, fmt.Errorf("%d of %d changed service folders did not pass: %s\nSee the report of each folder above; rerun one with 'docker picatest up' in its folder", len(failed), len(rep.Folders), strings.Join(failed, ", ")))
+	return exitcode.With(worst, fmt.Errorf("%d of %d changed service folders did not pass: %s\nSee the report of each folder above; rerun one with 'docker picatest up' in its folder", len(failed), len(r.Folders), strings.Join(failed, ", ")))
 }
 
 // resultName is the result of a folder from its exit code.
