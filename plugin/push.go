@@ -18,6 +18,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/push"
 	"github.com/picasoft/docker-picatest/internal/record"
+	"github.com/picasoft/docker-picatest/internal/registry"
 	"github.com/picasoft/docker-picatest/internal/safety"
 	"github.com/picasoft/docker-picatest/internal/testproject"
 	"github.com/picasoft/docker-picatest/transforms/inferbuild"
@@ -156,15 +157,9 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 
 	// The test this commit passed (SPEC §7).
 	now := time.Now()
-	var rec *record.Record
-	if !opts.untested {
-		content, err := push.Content(p.WorkingDir, pre.Commit, pre.Dirty, inputs)
-		if err != nil {
-			return err
-		}
-		if rec, err = push.FindTest(ctx, engine, p.Name, content, pre.Commit, now); err != nil {
-			return report.refuse(dockerCli.Out(), opts.format, err)
-		}
+	rec, err := passedTest(ctx, engine, dockerCli.Out(), p, pre, inputs, report, now, opts)
+	if err != nil {
+		return err
 	}
 
 	// Build.
@@ -176,6 +171,44 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 	}
 
 	// The images pushed are the tested ones.
+	ids, err := testedImages(ctx, engine, dockerCli.Out(), p, targets, report, rec, now, opts)
+	if err != nil {
+		return err
+	}
+	if opts.dryRun {
+		report.Result = "dry run: nothing built or pushed"
+		return report.print(dockerCli.Out(), opts.format)
+	}
+
+	if err := upload(ctx, engine, backend, images, pre.Registry, pp, targets, ids, report); err != nil {
+		return err
+	}
+	report.Result = "pushed"
+	return report.print(dockerCli.Out(), opts.format)
+}
+
+// passedTest is the record of the test that the commit of pre passed
+// (SPEC §7), nil with --untested; a refusal is printed on out.
+func passedTest(ctx context.Context, engine client.APIClient, out io.Writer, p *types.Project, pre *push.Preflight, inputs []string, report *pushReport, now time.Time, opts pushOptions) (*record.Record, error) {
+	if opts.untested {
+		return nil, nil
+	}
+	content, err := push.Content(p.WorkingDir, pre.Commit, pre.Dirty, inputs)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := push.FindTest(ctx, engine, p.Name, content, pre.Commit, now)
+	if err != nil {
+		return nil, report.refuse(out, opts.format, err)
+	}
+	return rec, nil
+}
+
+// testedImages reads the image of each target and checks that its layers
+// are those of the test of rec (SPEC §7; none with --untested), saying so
+// in report, and returns their IDs; a refusal is printed on out. A dry run
+// with --build says what it will compare after the build.
+func testedImages(ctx context.Context, engine client.APIClient, out io.Writer, p *types.Project, targets []push.Target, report *pushReport, rec *record.Record, now time.Time, opts pushOptions) ([]string, error) {
 	ids := make([]string, len(targets))
 	for i, t := range targets {
 		im := &report.Images[i]
@@ -190,7 +223,7 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 		}
 		img, err := record.ReadImage(ctx, engine, t.Service, t.Image)
 		if err != nil {
-			return exitcode.With(exitcode.Failed, fmt.Errorf("cannot read the image %s (service %s): %w", t.Image, t.Service, err))
+			return nil, exitcode.With(exitcode.Failed, fmt.Errorf("cannot read the image %s (service %s): %w", t.Image, t.Service, err))
 		}
 		img.Base = record.BaseLayers(ctx, engine, record.Dockerfile(p, t.Service))
 		ids[i], im.ID = img.ID, img.ID
@@ -200,40 +233,37 @@ func runPush(ctx context.Context, dockerCli command.Cli, newBackend BackendFunc,
 		}
 		text, err := push.CheckLayers(rec, img, now)
 		if err != nil {
-			return report.refuse(dockerCli.Out(), opts.format, err)
+			return nil, report.refuse(out, opts.format, err)
 		}
 		im.Test = text
 	}
-	if opts.dryRun {
-		report.Result = "dry run: nothing built or pushed"
-		return report.print(dockerCli.Out(), opts.format)
-	}
+	return ids, nil
+}
 
-	// Upload the images checked: each name is tagged on the ID checked
-	// right before the upload, under the lock.
+// upload uploads the images checked (ids) of pp to reg: each name is
+// tagged on the ID checked right before the upload, under the lock; then
+// it reads their digests into report.
+func upload(ctx context.Context, engine client.APIClient, backend Backend, images push.ImageInspector, reg *registry.Client, pp *types.Project, targets []push.Target, ids []string, report *pushReport) error {
 	for i, t := range targets {
 		if _, err := engine.ImageTag(ctx, client.ImageTagOptions{Source: ids[i], Target: t.Image}); err != nil {
 			return exitcode.With(exitcode.Failed, fmt.Errorf("cannot tag the checked image %s as %s: %w", ids[i], t.Image, err))
 		}
 	}
 	if err := backend.Push(ctx, pp, api.PushOptions{}); err != nil {
-		regHost, _, _ := strings.Cut(s.Registry, "/")
-		return exitcode.With(exitcode.Failed, fmt.Errorf("push to %s failed: %w\nCheck the registry ('docker login %s') and run 'docker picatest push' again; the images already uploaded are complete and can be pushed again safely", s.Registry, err, regHost))
+		regHost, _, _ := strings.Cut(report.Registry, "/")
+		return exitcode.With(exitcode.Failed, fmt.Errorf("push to %s failed: %w\nCheck the registry ('docker login %s') and run 'docker picatest push' again; the images already uploaded are complete and can be pushed again safely", report.Registry, err, regHost))
 	}
-
-	// Report.
 	for i, t := range targets {
 		if img, err := images.ImageInspect(ctx, t.Image); err == nil && img.ID != ids[i] {
 			return exitcode.With(exitcode.Failed, fmt.Errorf("%s changed during the upload (now %s, checked %s): something else tagged it; check the registry and push again", t.Image, img.ID, ids[i]))
 		}
-		digest, err := push.Digest(ctx, images, pre.Registry, t)
+		digest, err := push.Digest(ctx, images, reg, t)
 		if err != nil {
 			return exitcode.With(exitcode.Failed, fmt.Errorf("%s was pushed but its digest cannot be read: %w", t.Image, err))
 		}
 		report.Images[i].Digest = digest
 	}
-	report.Result = "pushed"
-	return report.print(dockerCli.Out(), opts.format)
+	return nil
 }
 
 // pushBuild builds the targets from the untransformed project p. The whole
