@@ -96,7 +96,7 @@ func smokeProject(ctx context.Context, dockerCli command.Cli, newBackend Backend
 		return "", false, err
 	}
 	project = tp.Project.Name
-	c, err := testrun.PrepareChecks(tp, opts.checks)
+	run, err := testrun.New(tp, backend, testrun.Options{Checks: opts.checks, WaitTimeout: opts.waitTimeout})
 	if err != nil {
 		return project, false, err
 	}
@@ -107,7 +107,7 @@ func smokeProject(ctx context.Context, dockerCli command.Cli, newBackend Backend
 	if len(health) == 0 {
 		return project, false, exitcode.With(exitcode.Failed, fmt.Errorf("project %s has no containers: start it with '%s'", project, root.upCommand()))
 	}
-	res, err := c.Run(ctx, dockerCli.Client(), project, opts.waitTimeout, health)
+	res, err := run.RunChecks(ctx, dockerCli.Client(), health)
 	if err != nil {
 		return project, false, err
 	}

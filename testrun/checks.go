@@ -15,8 +15,8 @@ import (
 )
 
 // This file holds the smoke checks and the log scan, the last phase of a
-// run and the whole of the smoke command: their preparation, their run and
-// their result.
+// run and the whole of the smoke command (Run.RunChecks): their
+// preparation, their run and their result.
 
 // CheckOptions are the options of the smoke checks and log scan (SPEC §6),
 // shared by up and smoke.
@@ -40,9 +40,9 @@ type Checks struct {
 	ignore map[string][]*regexp.Regexp
 }
 
-// PrepareChecks parses --proxy and the x-picatest extensions of the
+// prepareChecks parses --proxy and the x-picatest extensions of the
 // transformed project; a mistake in them is an invalid input (exit 2).
-func PrepareChecks(tp *testproject.Project, opts CheckOptions) (*Checks, error) {
+func prepareChecks(tp *testproject.Project, opts CheckOptions) (*Checks, error) {
 	c := &Checks{Opts: opts, ignore: map[string][]*regexp.Regexp{}}
 	if opts.NoSmoke {
 		return c, nil
@@ -114,10 +114,10 @@ type CheckResult struct {
 	Logs  *LogSection   `json:"logs,omitempty"`
 }
 
-// Run requests every target through the proxy (retrying up to timeout while
+// run requests every target through the proxy (retrying up to timeout while
 // Traefik has no router), then scans the logs of project on engine. health
 // gives the state of a service for the messages.
-func (c *Checks) Run(ctx context.Context, engine client.APIClient, project string, timeout time.Duration, health map[string]string) (CheckResult, error) {
+func (c *Checks) run(ctx context.Context, engine client.APIClient, project string, timeout time.Duration, health map[string]string) (CheckResult, error) {
 	var res CheckResult
 	if c.Opts.NoSmoke {
 		return res, nil

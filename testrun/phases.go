@@ -276,7 +276,7 @@ func (r *Run) smoke(ctx context.Context, rep *Report, states []smoke.ServiceStat
 	if !r.opts.Checks.NoSmoke {
 		r.phase("smoke: %d URL(s) through %s, then a log scan", len(r.checks.Targets), r.checks.Proxy)
 	}
-	res, err := r.checks.Run(ctx, r.engine, r.p.Name, r.opts.WaitTimeout, serviceHealth(states))
+	res, err := r.RunChecks(ctx, r.engine, serviceHealth(states))
 	if err != nil {
 		return err
 	}

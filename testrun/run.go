@@ -76,7 +76,7 @@ type Run struct {
 // mistake in the checks' settings is an invalid input, exit 2). It
 // contacts no engine.
 func New(tp *testproject.Project, backend Backend, opts Options) (*Run, error) {
-	chk, err := PrepareChecks(tp, opts.Checks)
+	chk, err := prepareChecks(tp, opts.Checks)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +143,15 @@ func (r *Run) Test(ctx context.Context, engine client.APIClient) (rep *Report, e
 	}
 	r.rec.finish(ctx, rep.verdict())
 	return rep, nil
+}
+
+// RunChecks runs the smoke checks and the log scan alone against the
+// deployment already up (the smoke command): the phase smoke of Test,
+// without the report. health gives the state of each service, for the
+// messages; Options.WaitTimeout bounds the retries while Traefik has no
+// router.
+func (r *Run) RunChecks(ctx context.Context, engine client.APIClient, health map[string]string) (CheckResult, error) {
+	return r.checks.run(ctx, engine, r.p.Name, r.opts.WaitTimeout, health)
 }
 
 // Project is the project the run tests.
