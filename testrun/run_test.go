@@ -2,7 +2,9 @@ package testrun
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -109,4 +111,46 @@ func TestResetVolumes(t *testing.T) {
 		NotOwned:        []deploy.Object{{Kind: "volume", Name: "pad_cache"}},
 	})
 	assert.Check(t, strings.HasPrefix(got, "pad-data, pad-db; volumes of the instance, in place of the external ones, removed and created empty: pad-x_data; not created by this deployment, treated as external (volumes re-created empty, networks kept): volume pad_cache ("), got)
+}
+
+// fakeBackend records the names of the Backend methods called, in order.
+type fakeBackend struct {
+	Backend
+	mu    sync.Mutex
+	calls []string
+}
+
+func (f *fakeBackend) record(method string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, method)
+}
+
+func (f *fakeBackend) Build(context.Context, *types.Project, api.BuildOptions) error {
+	f.record("Build")
+	return nil
+}
+
+func (f *fakeBackend) Create(_ context.Context, _ *types.Project, o api.CreateOptions) error {
+	f.record("Create " + strings.Join(o.Services, ","))
+	return nil
+}
+
+// TestBuildThenCreate: without a reset and with nothing to pull, the run
+// builds, then creates the containers of the services named, announcing
+// each phase; it needs no engine for that.
+func TestBuildThenCreate(t *testing.T) {
+	tp := testProject(t, "services:\n  web:\n    image: registry.picasoft.net/web:1\n    build: .\n", map[string]string{"Dockerfile": "FROM scratch\n"})
+	var phases []string
+	b := &fakeBackend{}
+	r, err := New(tp, b, Options{Services: []string{"web"}, Phase: func(format string, args ...any) {
+		phases = append(phases, fmt.Sprintf(format, args...))
+	}})
+	assert.NilError(t, err)
+	warnings, err := r.resetBuildPull(context.Background())
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(warnings, 0))
+	assert.Check(t, is.DeepEqual(b.calls, []string{"Build", "Create web"}))
+	assert.Check(t, is.DeepEqual(phases, []string{"build: web", "start"}))
+	assert.Check(t, !r.Started().IsZero())
 }
