@@ -17,20 +17,18 @@
 package record
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
+
+	"github.com/picasoft/docker-picatest/internal/engine"
 )
 
 // RepositoryPrefix is the repository of the records of a project, before
@@ -181,17 +179,6 @@ func Write(ctx context.Context, c Engine, r Record) error {
 			old = append(old, img.ID)
 		}
 	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	if err := tw.WriteHeader(&tar.Header{Name: "picatest-record.json", Mode: 0o644, Size: int64(len(data)), ModTime: r.Time}); err != nil {
-		return err
-	}
-	if _, err := tw.Write(data); err != nil {
-		return err
-	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
 	changes := []string{
 		"LABEL " + Label + "=" + base64.StdEncoding.EncodeToString(data),
 		"LABEL " + Label + ".project=" + strconv.Quote(r.Project),
@@ -199,12 +186,10 @@ func Write(ctx context.Context, c Engine, r Record) error {
 		"LABEL " + Label + ".verdict=" + strconv.Quote(r.Verdict),
 		"LABEL " + Label + ".time=" + strconv.Quote(r.Time.UTC().Format(time.RFC3339)),
 	}
-	rc, err := c.ImageImport(ctx, client.ImageImportSource{Source: &buf, SourceName: "-"}, repo, client.ImageImportOptions{
-		Tag: tags[0], Message: "docker picatest test record", Changes: changes,
+	err = engine.Import(ctx, c, engine.OneFileImage{
+		Repo: repo, Tag: tags[0], File: "picatest-record.json", Content: data, ModTime: r.Time,
+		Message: "docker picatest test record", Changes: changes,
 	})
-	if err == nil {
-		err = importError(rc)
-	}
 	if err != nil {
 		return fmt.Errorf("cannot write the test record of project %s (docker import of a one-file image %s): %w\nCheck that `docker import` works on this engine", r.Project, repo, err)
 	}
@@ -262,27 +247,6 @@ func Decode(label string) (*Record, error) {
 		return nil, fmt.Errorf("unreadable test record: %w", err)
 	}
 	return &r, nil
-}
-
-// importError reads the JSON messages of an image import to their end and
-// returns the error one of them reports.
-func importError(rc io.ReadCloser) error {
-	defer rc.Close()
-	dec := json.NewDecoder(rc)
-	for {
-		var m struct {
-			Error string `json:"error"`
-		}
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		if m.Error != "" {
-			return errors.New(m.Error)
-		}
-	}
 }
 
 // Summary is one line about r: "passed 5m ago on host by alice, commit

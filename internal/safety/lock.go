@@ -1,10 +1,7 @@
 package safety
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +18,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
+	"github.com/picasoft/docker-picatest/internal/engine"
 	"github.com/picasoft/docker-picatest/internal/exitcode"
 	"github.com/picasoft/docker-picatest/internal/termsafe"
 )
@@ -378,27 +376,13 @@ const lockImageFile = "/picatest-lock"
 // importLockImage creates LockImage on the engine from a tar made here: a
 // one-file root file system (docker import), so nothing is pulled.
 func importLockImage(ctx context.Context, c lockEngine) error {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	content := []byte("docker picatest: the containers of this image are project locks, created and never started.\n")
-	if err := tw.WriteHeader(&tar.Header{Name: lockImageFile[1:], Mode: 0o644, Size: int64(len(content)), ModTime: time.Unix(0, 0)}); err != nil {
-		return err
-	}
-	if _, err := tw.Write(content); err != nil {
-		return err
-	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
 	repo, tag, _ := strings.Cut(LockImage, ":")
-	rc, err := c.ImageImport(ctx, client.ImageImportSource{Source: &buf, SourceName: "-"}, repo, client.ImageImportOptions{
-		Tag:     tag,
+	err := engine.Import(ctx, c, engine.OneFileImage{
+		Repo: repo, Tag: tag, File: lockImageFile[1:], ModTime: time.Unix(0, 0),
+		Content: []byte("docker picatest: the containers of this image are project locks, created and never started.\n"),
 		Message: "docker picatest lock image",
 		Changes: []string{`CMD ["` + lockImageFile + `"]`, "LABEL " + LockLabel + "-image=true"},
 	})
-	if err == nil {
-		err = importError(rc)
-	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -406,27 +390,6 @@ func importLockImage(ctx context.Context, c lockEngine) error {
 		return fmt.Errorf("cannot create the lock image %s (docker import of a one-file image): %w\nCheck that `docker import` works on this engine", LockImage, err)
 	}
 	return nil
-}
-
-// importError reads the JSON messages of an image import to their end and
-// returns the error one of them reports.
-func importError(rc io.ReadCloser) error {
-	defer rc.Close()
-	dec := json.NewDecoder(rc)
-	for {
-		var m struct {
-			Error string `json:"error"`
-		}
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		if m.Error != "" {
-			return errors.New(m.Error)
-		}
-	}
 }
 
 // processAlive is the liveness of a holder on Linux, read from proc (the

@@ -528,9 +528,3 @@ func TestProcessAlive(t *testing.T) {
 		assert.Check(t, is.Equal(k, tc.known), tc.name)
 	}
 }
-
-func TestImportLockImageError(t *testing.T) {
-	err := importError(io.NopCloser(strings.NewReader(`{"status":"x"}` + "\n" + `{"error":"no space left on device"}`)))
-	assert.ErrorContains(t, err, "no space left on device")
-	assert.NilError(t, importError(io.NopCloser(strings.NewReader(`{"status":"sha256:1"}`))))
-}
