@@ -3,7 +3,6 @@ package lint
 import (
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/picasoft/docker-picatest/internal/settings"
+	"github.com/picasoft/docker-picatest/internal/treefile"
 	"github.com/picasoft/docker-picatest/transforms/examplesecrets"
 	"github.com/picasoft/docker-picatest/transforms/testurls"
 )
@@ -78,11 +78,7 @@ func checkHosts(p *types.Project, s settings.Settings, add func(Finding)) {
 			if v.Type != types.VolumeTypeBind || inside(p.WorkingDir, v.Source) {
 				continue
 			}
-			info, err := os.Stat(v.Source)
-			if err != nil || !info.Mode().IsRegular() || info.Size() > maxUnreachedFile {
-				continue
-			}
-			b, err := os.ReadFile(v.Source)
+			b, err := treefile.ReadFile(v.Source, maxUnreachedFile)
 			if err != nil {
 				continue
 			}
@@ -111,11 +107,7 @@ func mountedTexts(p *types.Project) ([]testurls.Text, map[string]string) {
 		if by[rel] != "" || !inside(p.WorkingDir, path) || examplesecrets.IsSecretsFile(path) {
 			return
 		}
-		info, err := os.Stat(path)
-		if err != nil || !info.Mode().IsRegular() || info.Size() > maxUnreachedFile {
-			return
-		}
-		b, err := os.ReadFile(path)
+		b, err := treefile.ReadFile(path, maxUnreachedFile)
 		if err != nil {
 			return
 		}

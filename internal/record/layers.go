@@ -3,10 +3,11 @@ package record
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/moby/moby/client"
+
+	"github.com/picasoft/docker-picatest/internal/treefile"
 )
 
 // LayerVerdict compares the image about to be pushed with the image a
@@ -166,7 +167,7 @@ func emptyStep(createdBy string) bool {
 // starts FROM, "" when it cannot tell (no such file, a variable, a
 // previous stage) and "scratch" for none.
 func BaseImage(path string) string {
-	data, err := os.ReadFile(path)
+	data, err := treefile.ReadFile(path, treefile.TextFile)
 	if err != nil {
 		return ""
 	}

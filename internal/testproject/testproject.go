@@ -25,6 +25,7 @@ import (
 	"github.com/picasoft/docker-picatest/internal/mask"
 	"github.com/picasoft/docker-picatest/internal/registry"
 	"github.com/picasoft/docker-picatest/internal/settings"
+	"github.com/picasoft/docker-picatest/internal/treefile"
 	"github.com/picasoft/docker-picatest/transforms"
 	"github.com/picasoft/docker-picatest/transforms/buildcontext"
 	"github.com/picasoft/docker-picatest/transforms/configfiles"
@@ -232,7 +233,7 @@ func (tp *Project) rewrittenTexts() []testurls.Text {
 		if tp.Masker.IsSecretsFile(path) {
 			continue
 		}
-		if b, err := os.ReadFile(path); err == nil {
+		if b, err := treefile.ReadFile(path, treefile.TextFile); err == nil {
 			texts = append(texts, testurls.Text{Name: c.Old, Content: string(b)})
 		}
 	}
