@@ -117,7 +117,7 @@ func (t *recorder) finish(ctx context.Context, testErr error) {
 		fmt.Fprintf(t.log, "picatest: warning: %v\n", err)
 		return
 	}
-	t.phase("record: test %s of commit %s kept on the daemon as %s (see 'docker picatest status')\n", t.rec.Verdict, shortOr(t.rec.ShortCommit()), record.Repository(t.rec.Project))
+	t.phase("record: test %s of commit %s kept on the daemon as %s (see 'docker picatest status')", t.rec.Verdict, shortOr(t.rec.ShortCommit()), record.Repository(t.rec.Project))
 }
 
 func shortOr(s string) string {
